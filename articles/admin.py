@@ -1,0 +1,53 @@
+"""Admin for editors: articles written in Markdown with their side effects inline."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from articles.models import Article, SideEffect
+
+
+class SideEffectInline(admin.StackedInline):
+    model = SideEffect
+    extra = 0
+    fields = [("name", "order"), ("frequency", "duration"), "description", "cause", "advice"]
+    ordering = ["order", "pk"]
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    inlines = [SideEffectInline]
+    list_display = [
+        "title",
+        "status",
+        "is_published",
+        "published_at",
+        "comments_open",
+        "side_effect_count",
+        "updated_at",
+    ]
+    list_filter = ["status", "comments_open"]
+    search_fields = ["title", "summary", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "published_at"
+    readonly_fields = ["author", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        ("Publication", {"fields": ["status", "published_at", "author", "created_at", "updated_at"]}),
+        ("Comments", {"fields": ["comments_open", "comments_close_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(side_effect_total=Count("side_effects"))
+
+    @admin.display(boolean=True, description="Visible to readers")
+    def is_published(self, article):
+        return article.is_published
+
+    @admin.display(description="Side effects", ordering="side_effect_total")
+    def side_effect_count(self, article):
+        return article.side_effect_total
+
+    def save_model(self, request, obj, form, change):
+        if obj.author_id is None:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)

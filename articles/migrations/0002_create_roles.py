@@ -1,0 +1,61 @@
+"""Create the Editors and Moderators groups with their permissions.
+
+Permissions are normally created after all migrations run (post_migrate), so on
+a fresh database they are created here first for the apps this migration needs.
+"""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+EDITOR_PERMISSIONS = [
+    ("articles", "add_article"),
+    ("articles", "change_article"),
+    ("articles", "delete_article"),
+    ("articles", "view_article"),
+    ("articles", "change_comment_thread"),
+    ("articles", "add_sideeffect"),
+    ("articles", "change_sideeffect"),
+    ("articles", "delete_sideeffect"),
+    ("articles", "view_sideeffect"),
+]
+MODERATOR_PERMISSIONS = [
+    ("articles", "view_article"),
+    ("articles", "view_sideeffect"),
+    ("articles", "change_comment_thread"),
+]
+
+
+def ensure_permissions(apps):
+    for app_label in ("auth", "contenttypes", "articles"):
+        app_config = apps.get_app_config(app_label)
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+
+
+def grant(apps, group_name, permissions):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name=group_name)
+    for app_label, codename in permissions:
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def create_roles(apps, schema_editor):
+    ensure_permissions(apps)
+    grant(apps, "Editors", EDITOR_PERMISSIONS)
+    grant(apps, "Moderators", MODERATOR_PERMISSIONS)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=["Editors", "Moderators"]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("articles", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_roles, remove_roles)]

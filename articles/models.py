@@ -1,0 +1,153 @@
+"""Articles and their structured side-effect entries."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles.markdown import render_markdown
+
+MARKDOWN_HELP = (
+    "Markdown: **bold**, *italic*, [links](https://example.org), lists, tables and "
+    "## headings (a single # becomes a section heading; the title is the page heading). "
+    "Raw HTML, scripts and styles are removed when you save."
+)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """Articles readers may see: status published and a publication time that has come.
+
+        A future `published_at` schedules an article: it appears by itself when the
+        time comes, with no job to run.
+        """
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class Article(models.Model):
+    """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text="The article's address: /articles/<slug>/. Changing it breaks existing links.",
+    )
+    summary = models.CharField(
+        max_length=300,
+        help_text="One or two sentences shown on the home page and to search engines (meta description).",
+    )
+    body = models.TextField(help_text=MARKDOWN_HELP)
+    body_html = models.TextField(editable=False, default="")
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Drafts are visible only to staff, through “View on site”.",
+    )
+    published_at = models.DateTimeField(
+        "publication date",
+        default=timezone.now,
+        help_text="A published article appears from this moment on: a future date schedules it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    comments_open = models.BooleanField(
+        default=True,
+        help_text="Untick to close the comment thread: readers see “Comments are closed.” "
+        "and no new comment is accepted. Approved comments stay visible.",
+    )
+    comments_close_at = models.DateTimeField(
+        "close comments at",
+        null=True,
+        blank=True,
+        help_text="Optional: the thread closes by itself at this moment.",
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_status_published"),
+        ]
+        permissions = [
+            ("change_comment_thread", "Can open and close an article's comment thread"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body_html = render_markdown(self.body)
+        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self):
+        """The same question as `Article.objects.published()`, for one loaded article."""
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+
+class SideEffect(models.Model):
+    """One side effect of an article, shown as its own section and as a row of the summary table."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="side_effects")
+    name = models.CharField(max_length=100, help_text="Shown as the section heading.")
+    description = models.TextField(help_text=MARKDOWN_HELP)
+    description_html = models.TextField(editable=False, default="")
+    frequency = models.CharField(
+        "how common", max_length=100, help_text="Short, for the summary table: e.g. “Common”."
+    )
+    duration = models.CharField(
+        "how long it lasts",
+        max_length=100,
+        blank=True,
+        help_text="Short, for the summary table; leave empty when not known.",
+    )
+    cause = models.TextField(blank=True, help_text="Plain text: what causes it.")
+    advice = models.TextField(
+        "what to do", blank=True, help_text="Plain text, short: shown in the summary table."
+    )
+    order = models.PositiveIntegerField(
+        default=0, help_text="Side effects are shown from the lowest number to the highest."
+    )
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "name"], name="side_effect_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.description_html = render_markdown(self.description)
+        if kwargs.get("update_fields") is not None and "description" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "description_html"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    @property
+    def anchor(self):
+        """The id of this side effect's heading, so the table and other pages can link to it."""
+        return slugify(self.name, allow_unicode=True) or f"side-effect-{self.pk}"
