@@ -1,0 +1,44 @@
+import pytest
+
+from tests.factories import ArticleFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Tests render templates without running collectstatic first.
+
+    The hashed manifest storage that production uses is tested on its own in
+    test_static_files.py.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def article(db):
+    """A published article with three side effects."""
+    return ArticleFactory(side_effects=3)
+
+
+@pytest.fixture
+def editor(db):
+    return UserFactory(username="editor", is_staff=True, groups=["Editors"])
+
+
+@pytest.fixture
+def moderator(db):
+    return UserFactory(username="moderator", is_staff=True, groups=["Moderators"])
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client

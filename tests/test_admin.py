@@ -1,0 +1,180 @@
+"""Editors and moderators in the Django admin, through its real forms."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def article_form_data(**overrides):
+    """The POST the admin's add/change form sends, with two inline side effects."""
+    data = {
+        "title": "Healing after SMP",
+        "slug": "healing-after-smp",
+        "summary": "What the first days look like.",
+        "body": "## First days\n\nSome *redness* is normal.",
+        "status": "published",
+        "published_at_0": timezone.localtime().strftime("%Y-%m-%d"),
+        "published_at_1": "00:00:00",
+        "comments_open": "on",
+        "comments_close_at_0": "",
+        "comments_close_at_1": "",
+        "side_effects-TOTAL_FORMS": "2",
+        "side_effects-INITIAL_FORMS": "0",
+        "side_effects-MIN_NUM_FORMS": "0",
+        "side_effects-MAX_NUM_FORMS": "1000",
+        "side_effects-0-name": "Redness",
+        "side_effects-0-order": "2",
+        "side_effects-0-frequency": "Most common",
+        "side_effects-0-duration": "One to two days",
+        "side_effects-0-description": "The skin looks **red**.",
+        "side_effects-0-cause": "Needles perforate the skin.",
+        "side_effects-0-advice": "Nothing; it heals by itself.",
+        "side_effects-1-name": "Itchy scalp",
+        "side_effects-1-order": "1",
+        "side_effects-1-frequency": "Common",
+        "side_effects-1-duration": "",
+        "side_effects-1-description": "Itching while it heals.",
+        "side_effects-1-cause": "Scabs and dry patches.",
+        "side_effects-1-advice": "Let it heal.",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_roles_exist_with_their_permissions():
+    editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
+    moderators = set(Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True))
+
+    assert {"add_article", "change_article", "delete_article", "add_sideeffect"} <= editors
+    assert "change_comment_thread" in moderators
+    assert "view_article" in moderators
+    assert not {"change_article", "delete_article", "add_article"} & moderators
+
+
+def test_editor_adds_an_article_with_two_inline_side_effects(editor_client, editor):
+    response = editor_client.post("/admin/articles/article/add/", article_form_data())
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    article = Article.objects.get(slug="healing-after-smp")
+    assert article.author == editor
+    assert article.body_html.startswith('<h3 id="first-days">First days</h3>')
+    assert [effect.name for effect in article.side_effects.all()] == ["Itchy scalp", "Redness"]
+    assert (
+        article.side_effects.get(name="Redness").description_html
+        == "<p>The skin looks <strong>red</strong>.</p>"
+    )
+
+
+def test_editor_sees_the_new_article_on_the_home_page_once_published(editor_client, client):
+    editor_client.post("/admin/articles/article/add/", article_form_data())
+
+    editor_client.logout()
+    assert "Healing after SMP" in client.get("/").content.decode()
+
+
+def test_invalid_admin_form_keeps_what_the_editor_typed(editor_client):
+    response = editor_client.post(
+        "/admin/articles/article/add/", article_form_data(slug="not a slug!", summary="")
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This field is required." in html
+    assert "Some *redness* is normal." in html
+    assert "Needles perforate the skin." in html
+    assert not Article.objects.exists()
+
+
+def test_editor_reorders_side_effects_with_the_order_field(editor_client):
+    article = ArticleFactory(side_effects=0)
+    first = article.side_effects.create(name="First", description="a", frequency="x", order=1)
+    second = article.side_effects.create(name="Second", description="b", frequency="x", order=2)
+    data = article_form_data(
+        title=article.title,
+        slug=article.slug,
+        **{
+            "side_effects-TOTAL_FORMS": "2",
+            "side_effects-INITIAL_FORMS": "2",
+            "side_effects-0-id": str(first.pk),
+            "side_effects-0-article": str(article.pk),
+            "side_effects-0-name": "First",
+            "side_effects-0-order": "5",
+            "side_effects-1-id": str(second.pk),
+            "side_effects-1-article": str(article.pk),
+            "side_effects-1-name": "Second",
+            "side_effects-1-order": "1",
+        },
+    )
+
+    response = editor_client.post(f"/admin/articles/article/{article.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [effect.name for effect in article.side_effects.all()] == ["Second", "First"]
+
+
+def test_editor_cannot_reach_user_management(editor_client):
+    assert editor_client.get("/admin/auth/user/").status_code == 403
+    assert editor_client.get("/admin/auth/group/").status_code == 403
+
+
+def test_article_changelist_has_columns_filters_and_search(editor_client):
+    ArticleFactory(title="Blue dots explained", side_effects=2)
+    ArticleFactory(title="Unfinished thoughts", status=Article.Status.DRAFT)
+
+    listing = editor_client.get("/admin/articles/article/")
+    drafts = editor_client.get("/admin/articles/article/?status__exact=draft")
+    found = editor_client.get("/admin/articles/article/?q=blue")
+
+    html = listing.content.decode()
+    assert "Visible to readers" in html
+    assert "Side effects" in html
+    assert "Blue dots explained" in html
+    assert "Unfinished thoughts" in drafts.content.decode()
+    assert "Blue dots explained" not in drafts.content.decode()
+    assert "Blue dots explained" in found.content.decode()
+    assert "Unfinished thoughts" not in found.content.decode()
+
+
+def test_change_form_links_to_the_article_on_the_site(editor_client):
+    draft = ArticleFactory(status=Article.Status.DRAFT)
+
+    html = editor_client.get(f"/admin/articles/article/{draft.pk}/change/").content.decode()
+
+    assert "View on site" in html
+
+
+def test_article_changelist_query_count_does_not_grow_with_rows(editor_client, django_assert_max_num_queries):
+    ArticleFactory.create_batch(30, side_effects=3)
+
+    with django_assert_max_num_queries(10):
+        response = editor_client.get("/admin/articles/article/")
+    assert response.status_code == 200
+
+
+def test_moderator_cannot_change_article_content(moderator_client):
+    article = ArticleFactory(title="Original title")
+
+    response = moderator_client.post(
+        f"/admin/articles/article/{article.pk}/change/",
+        article_form_data(title="Vandalised", slug=article.slug),
+    )
+
+    assert response.status_code == 403
+    article.refresh_from_db()
+    assert article.title == "Original title"
+
+
+def test_moderator_cannot_add_articles(moderator_client):
+    assert moderator_client.get("/admin/articles/article/add/").status_code == 403
+
+
+def test_anonymous_visitor_is_sent_to_the_admin_login(client):
+    response = client.get("/admin/articles/article/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
