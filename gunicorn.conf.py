@@ -10,11 +10,28 @@ import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
-# Two workers per core plus one, the usual starting point for a mostly I/O-bound
-# Django site; a few threads each let slow clients wait without blocking a worker.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", 2))
+# With a shared cache (REDIS_URL / CACHE_URL naming Redis): two worker processes per
+# core plus one, the usual start for a mostly I/O-bound Django site. Without one, the
+# cache is local memory, which only threads of one process share: the comment rate
+# limit and cached pages must be the same for every request, so `make run` serves
+# from one process with several threads.
+SHARED_CACHE = (os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or "").startswith(
+    ("redis://", "rediss://", "unix://")
+)
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1 if SHARED_CACHE else 1))
+threads = int(os.environ.get("GUNICORN_THREADS", 2 if SHARED_CACHE else 8))
 worker_class = "gthread"
+
+
+def on_starting(server):
+    if workers > 1 and not SHARED_CACHE:
+        server.log.warning(
+            "%s worker processes with a local-memory cache: each process keeps its own comment "
+            "rate limits and page cache. Set REDIS_URL to share them.",
+            workers,
+        )
+
+
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
 keepalive = 5

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from articles.models import Article, SideEffect
+from comments.admin import CommentThreadActions
 
 
 class SideEffectInline(admin.StackedInline):
@@ -14,8 +15,9 @@ class SideEffectInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(CommentThreadActions, admin.ModelAdmin):
     inlines = [SideEffectInline]
+    actions = ["close_comments", "open_comments"]
     list_display = [
         "title",
         "status",
@@ -23,6 +25,8 @@ class ArticleAdmin(admin.ModelAdmin):
         "published_at",
         "comments_open",
         "side_effect_count",
+        "pending_comments",
+        "approved_comments",
         "updated_at",
     ]
     list_filter = ["status", "comments_open"]
@@ -37,7 +41,8 @@ class ArticleAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(side_effect_total=Count("side_effects"))
+        queryset = super().get_queryset(request).annotate(side_effect_total=Count("side_effects"))
+        return self.with_comment_counts(queryset)
 
     @admin.display(boolean=True, description="Visible to readers")
     def is_published(self, article):

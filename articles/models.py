@@ -83,9 +83,6 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_published"),
         ]
-        permissions = [
-            ("change_comment_thread", "Can open and close an article's comment thread"),
-        ]
 
     def __str__(self):
         return self.title

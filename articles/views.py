@@ -4,7 +4,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
-from comments.moderation import thread_is_open
+from comments.thread import comment_section
 
 
 class ArticleListView(ListView):
@@ -33,7 +33,7 @@ class ArticleDetailView(DetailView):
         article = self.object
         context["side_effects"] = list(article.side_effects.all())
         context["is_preview"] = not article.is_published
-        context["comments_open"] = thread_is_open(article)
+        context.update(comment_section(self.request, article, form=kwargs.get("comment_form")))
         return context
 
     def render_to_response(self, context, **response_kwargs):

@@ -12,5 +12,6 @@ admin.site.index_title = "Articles and comments"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("comments.urls")),
     path("", include("articles.urls")),
 ]

@@ -51,7 +51,7 @@ def test_roles_exist_with_their_permissions():
     moderators = set(Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True))
 
     assert {"add_article", "change_article", "delete_article", "add_sideeffect"} <= editors
-    assert "change_comment_thread" in moderators
+    assert {"change_commentthread", "change_comment", "view_comment"} <= moderators
     assert "view_article" in moderators
     assert not {"change_article", "delete_article", "add_article"} & moderators
 

@@ -94,7 +94,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["-published_at", "-pk"],
-                "permissions": [("change_comment_thread", "Can open and close an article's comment thread")],
             },
         ),
         migrations.CreateModel(

@@ -12,7 +12,6 @@ EDITOR_PERMISSIONS = [
     ("articles", "change_article"),
     ("articles", "delete_article"),
     ("articles", "view_article"),
-    ("articles", "change_comment_thread"),
     ("articles", "add_sideeffect"),
     ("articles", "change_sideeffect"),
     ("articles", "delete_sideeffect"),
@@ -21,7 +20,6 @@ EDITOR_PERMISSIONS = [
 MODERATOR_PERMISSIONS = [
     ("articles", "view_article"),
     ("articles", "view_sideeffect"),
-    ("articles", "change_comment_thread"),
 ]
 
 

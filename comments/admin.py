@@ -1,0 +1,242 @@
+"""Moderation in the Django admin: the comment queue, the blocklist and comment threads."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from comments.models import BlockedPhrase, Comment, CommentThread
+from comments.moderation import thread_is_open
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Status, showing the queue (pending) unless another status or "All" is chosen."""
+
+    title = "status"
+    parameter_name = "status"
+    default = Comment.Status.PENDING
+
+    def lookups(self, request, model_admin):
+        return [*Comment.Status.choices, ("all", "All")]
+
+    def choices(self, changelist):
+        current = self.value() or self.default
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or self.default
+        if value == "all":
+            return queryset
+        if value not in Comment.Status.values:
+            return queryset.none()
+        return queryset.filter(status=value)
+
+
+class ArticleWithPendingFilter(admin.SimpleListFilter):
+    """Filter by article, listing only articles with comments awaiting moderation.
+
+    Listing every article would mean a query over the whole comments table on every
+    page of the queue; any article can still be chosen through ?article=<id>.
+    """
+
+    title = "article with pending comments"
+    parameter_name = "article"
+
+    def lookups(self, request, model_admin):
+        pending = Comment.objects.pending().values("article_id").annotate(total=Count("pk"))
+        pending = pending.order_by("-total")[:30]
+        titles = dict(CommentThread.objects.filter(pk__in=[row["article_id"] for row in pending])
+                      .values_list("pk", "title"))  # fmt: skip
+        return [(str(row["article_id"]), f"{titles.get(row['article_id'], '?')} ({row['total']})")
+                for row in pending]  # fmt: skip
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(article_id=int(value))
+
+
+def set_status(modeladmin, request, queryset, status, verb):
+    updated = queryset.update(status=status, moderated_by=request.user, moderated_at=timezone.now())
+    modeladmin.message_user(
+        request, f"{updated} comment{'s' if updated != 1 else ''} {verb}.", messages.SUCCESS
+    )
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["excerpt", "author_name", "article_title", "status", "status_reason", "created_at"]
+    list_display_links = ["excerpt"]
+    list_filter = [StatusFilter, ArticleWithPendingFilter]
+    list_select_related = ["article"]
+    list_per_page = 50
+    search_fields = ["author_name", "author_email", "body"]
+    show_full_result_count = False
+    ordering = ["-created_at", "-pk"]
+    actions = ["approve_comments", "reject_comments", "mark_as_spam"]
+    fields = [
+        "article",
+        "author_name",
+        "author_email",
+        "body",
+        "status",
+        "status_reason",
+        "created_at",
+        "ip_address",
+        "user_agent",
+        "moderated_by",
+        "moderated_at",
+    ]
+    readonly_fields = [
+        "article",
+        "status_reason",
+        "created_at",
+        "ip_address",
+        "user_agent",
+        "moderated_by",
+        "moderated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # comments come from readers, through the article page
+
+    @admin.display(description="Comment")
+    def excerpt(self, comment):
+        return Truncator(comment.body).chars(80)
+
+    @admin.display(description="Article", ordering="article__title")
+    def article_title(self, comment):
+        return comment.article.title
+
+    def view_on_site(self, comment):
+        return comment.get_absolute_url() if comment.is_public else None
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data:
+            obj.moderated_by = request.user
+            obj.moderated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(permissions=["change"], description="Approve selected comments")
+    def approve_comments(self, request, queryset):
+        set_status(self, request, queryset, Comment.Status.APPROVED, "approved")
+
+    @admin.action(permissions=["change"], description="Reject selected comments")
+    def reject_comments(self, request, queryset):
+        set_status(self, request, queryset, Comment.Status.REJECTED, "rejected")
+
+    @admin.action(permissions=["change"], description="Mark selected comments as spam")
+    def mark_as_spam(self, request, queryset):
+        set_status(self, request, queryset, Comment.Status.SPAM, "marked as spam")
+
+
+@admin.register(BlockedPhrase)
+class BlockedPhraseAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "note", "created_at"]
+    search_fields = ["phrase", "note"]
+
+
+def comment_count(status):
+    """Comments of one status per article, as a subquery (no join, no per-row query)."""
+    counts = (
+        Comment.objects.filter(article=OuterRef("pk"), status=status)
+        .order_by()
+        .values("article")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+class CommentThreadActions:
+    """Open/close actions and comment counts, for any admin of articles.
+
+    The actions need `comments.change_commentthread`, which moderators have
+    without any right to change an article's content.
+    """
+
+    def has_change_thread_permission(self, request, obj=None):
+        return request.user.has_perm("comments.change_commentthread")
+
+    def with_comment_counts(self, queryset):
+        return queryset.annotate(
+            pending_total=comment_count(Comment.Status.PENDING),
+            approved_total=comment_count(Comment.Status.APPROVED),
+        )
+
+    @admin.display(description="Pending", ordering="pending_total")
+    def pending_comments(self, article):
+        if not article.pending_total:
+            return 0
+        url = reverse("admin:comments_comment_changelist")
+        return format_html(
+            '<a href="{}?status=pending&article={}">{}</a>', url, article.pk, article.pending_total
+        )
+
+    @admin.display(description="Approved", ordering="approved_total")
+    def approved_comments(self, article):
+        return article.approved_total
+
+    @admin.display(boolean=True, description="Thread open now")
+    def thread_open(self, article):
+        return thread_is_open(article)
+
+    @admin.action(permissions=["change_thread"], description="Close comments on selected articles")
+    def close_comments(self, request, queryset):
+        updated = queryset.update(comments_open=False)
+        self.message_user(request, f"Comments closed on {updated} article{'s' if updated != 1 else ''}.")
+
+    @admin.action(permissions=["change_thread"], description="Open comments on selected articles")
+    def open_comments(self, request, queryset):
+        updated = queryset.update(comments_open=True)
+        self.message_user(
+            request,
+            f"Comments opened on {updated} article{'s' if updated != 1 else ''}. "
+            "A close date that has passed still keeps a thread closed.",
+        )
+
+
+@admin.register(CommentThread)
+class CommentThreadAdmin(CommentThreadActions, admin.ModelAdmin):
+    """Each article as a comment thread: moderators open and close it, nothing more."""
+
+    list_display = [
+        "title",
+        "comments_open",
+        "comments_close_at",
+        "thread_open",
+        "pending_comments",
+        "approved_comments",
+    ]
+    list_filter = ["comments_open"]
+    search_fields = ["title"]
+    show_full_result_count = False
+    actions = ["close_comments", "open_comments"]
+    fields = ["title", "status", "published_at", "comments_open", "comments_close_at"]
+    readonly_fields = ["title", "status", "published_at"]
+
+    def get_queryset(self, request):
+        return self.with_comment_counts(super().get_queryset(request)).only(
+            "pk", "title", "slug", "status", "published_at", "comments_open", "comments_close_at"
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Only the thread's fields: closing comments is not an edit of the article.
+        obj.save(update_fields=["comments_open", "comments_close_at"])

@@ -1,0 +1,43 @@
+"""Erase one commenter's personal data, as WordPress's personal-data eraser does."""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from comments.models import Comment
+
+ANONYMOUS = "Anonymous"
+
+
+class Command(BaseCommand):
+    help = (
+        "Anonymize every comment sent with EMAIL: the name becomes “Anonymous”, the email and "
+        "browser are blanked and the IP address removed; the text stays. With --delete, the "
+        "comments are deleted instead."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("email", help="The commenter's email address (any letter case).")
+        parser.add_argument("--delete", action="store_true", help="Delete the comments instead.")
+
+    def handle(self, email, delete, **options):
+        email = email.strip().lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise CommandError(f"“{email}” is not a valid email address.") from None
+
+        with transaction.atomic():
+            comments = Comment.objects.filter(author_email=email)
+            if delete:
+                count = comments.count()
+                comments.delete()
+                verb = "Deleted"
+            else:
+                count = comments.update(
+                    author_name=ANONYMOUS, author_email="", user_agent="", ip_address=None
+                )
+                verb = "Anonymized"
+        noun = "comment" if count == 1 else "comments"
+        self.stdout.write(self.style.SUCCESS(f"{verb} {count} {noun} by {email}."))

@@ -1,0 +1,42 @@
+"""Email to moderators about comments held for moderation."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+
+def moderator_emails():
+    """COMMENTS_NOTIFY_EMAILS when set, else the email of every active member of Moderators."""
+    if settings.COMMENTS_NOTIFY_EMAILS:
+        return list(settings.COMMENTS_NOTIFY_EMAILS)
+    users = get_user_model().objects.filter(groups__name="Moderators", is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def one_line(text):
+    """Text safe for an email header: line breaks and runs of white space become one space."""
+    return " ".join(str(text).split())
+
+
+def notify_moderators(comment, admin_url):
+    """Send one email about a held comment. A failure is logged, never raised."""
+    recipients = moderator_emails()
+    if not recipients:
+        return
+    subject = f"[smpinfo] Comment awaiting moderation on “{one_line(comment.article.title)}”"
+    body = render_to_string("comments/email/comment_held.txt", {"comment": comment, "admin_url": admin_url})
+    try:
+        send_mail(subject, body, None, recipients)
+    except Exception:
+        logger.exception("Could not email moderators about held comment %s", comment.pk)
+
+
+def notify_moderators_on_commit(comment, admin_url):
+    """Email only once the comment is safely stored; a rolled-back comment sends nothing."""
+    transaction.on_commit(lambda: notify_moderators(comment, admin_url))

@@ -1,0 +1,81 @@
+"""The comment POST endpoint."""
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from articles.models import Article
+from articles.views import ArticleDetailView
+from comments.forms import CommentForm
+from comments.models import Comment
+from comments.moderation import moderate, thread_is_open
+from comments.notifications import notify_moderators_on_commit
+from comments.ratelimit import client_ip, comment_rate_exceeded, retry_after_seconds
+
+
+class HttpResponseSeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+@require_POST
+def post_comment(request, slug):
+    """Store a reader's comment with the status the moderation policy gives it.
+
+    Refusals, in order: unknown or unpublished article 404, closed thread 403,
+    rate limit 429, invalid form 400 (the form shown again with everything the
+    reader typed). CSRF is checked before this view runs (403).
+    """
+    article = get_object_or_404(Article.objects.published().prefetch_related("side_effects"), slug=slug)
+    if not thread_is_open(article):
+        return render(request, "comments/closed.html", {"article": article}, status=403)
+    if comment_rate_exceeded(request):
+        response = render(request, "comments/rate_limited.html", {"article": article}, status=429)
+        response["Retry-After"] = str(retry_after_seconds())
+        return response
+
+    form = CommentForm(article, request.POST)
+    if not form.is_valid():
+        form.refresh_token()
+        return render_article_with_form(request, article, form)
+
+    data = form.cleaned_data
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:500]
+    decision = moderate(
+        article,
+        author_name=data["author_name"],
+        author_email=data["author_email"],
+        body=data["body"],
+        user_agent=user_agent,
+        honeypot=data["honeypot"],
+        seconds_to_submit=form.seconds_to_submit,
+    )
+    comment = form.save(commit=False)
+    comment.article = article
+    comment.status = decision.status
+    comment.status_reason = decision.reason
+    comment.ip_address = client_ip(request)
+    comment.user_agent = user_agent
+    comment.save()
+
+    if comment.status == Comment.Status.PENDING:
+        admin_url = request.build_absolute_uri(reverse("admin:comments_comment_change", args=[comment.pk]))
+        notify_moderators_on_commit(comment, admin_url)
+    if comment.status == Comment.Status.APPROVED:
+        messages.success(request, "Thank you! Your comment is published.")
+        return HttpResponseSeeOther(comment.get_absolute_url())
+    # Spam gets the same answer as a held comment: a bot learns nothing from it.
+    messages.success(
+        request, "Thank you! Your comment is awaiting moderation and will appear once it is approved."
+    )
+    return HttpResponseSeeOther(f"{article.get_absolute_url()}#comments")
+
+
+def render_article_with_form(request, article, form):
+    """The article page again, status 400, with the form's errors and the reader's text."""
+    view = ArticleDetailView()
+    view.setup(request, slug=article.slug)
+    view.object = article
+    context = view.get_context_data(object=article, comment_form=form)
+    return view.render_to_response(context, status=400)
