@@ -181,7 +181,7 @@ class CommentThreadActions:
             return 0
         url = reverse("admin:comments_comment_changelist")
         return format_html(
-            '<a href="{}?status=pending&article={}">{}</a>', url, article.pk, article.pending_total
+            '<a href="{}?status=pending&amp;article={}">{}</a>', url, article.pk, article.pending_total
         )
 
     @admin.display(description="Approved", ordering="approved_total")

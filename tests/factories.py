@@ -1,5 +1,6 @@
 """factory_boy factories: a published article with side effects in one line."""
 
+import time
 from datetime import timedelta
 
 import factory
@@ -8,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from articles.models import Article, SideEffect
+from comments.forms import make_form_token
+from comments.models import Comment
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -57,3 +60,29 @@ class SideEffectFactory(factory.django.DjangoModelFactory):
     cause = "Why it happens."
     advice = "What to do about it."
     order = factory.Sequence(lambda n: n)
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    article = factory.SubFactory(ArticleFactory)
+    author_name = factory.Sequence(lambda n: f"Reader {n}")
+    author_email = factory.LazyAttribute(lambda c: f"{c.author_name.lower().replace(' ', '')}@example.org")
+    body = factory.Sequence(lambda n: f"Comment number {n}.")
+    status = Comment.Status.APPROVED
+    ip_address = "192.0.2.10"
+    user_agent = "Mozilla/5.0 (test)"
+
+
+def comment_form_data(article, seconds_ago=30, **overrides):
+    """What a reader's browser sends: the three fields plus the form's own anti-spam fields."""
+    data = {
+        "author_name": "Sam Reader",
+        "author_email": "sam@example.org",
+        "body": "Thanks, this helped me prepare for my first session.",
+        "honeypot": "",
+        "form_token": make_form_token(article, issued_at=time.time() - seconds_ago),
+    }
+    data.update(overrides)
+    return data

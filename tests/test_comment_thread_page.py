@@ -1,0 +1,114 @@
+"""Approved comments on the article page: order, count, pages, permalinks, query budget."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from comments.models import Comment
+from tests.factories import ArticleFactory, CommentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def make_comments(article, count, status=Comment.Status.APPROVED):
+    start = timezone.now() - timedelta(days=1)
+    return Comment.objects.bulk_create(
+        Comment(
+            article=article,
+            author_name=f"Reader {n}",
+            author_email=f"reader{n}@example.org",
+            body=f"Comment body {n}",
+            status=status,
+            created_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    )
+
+
+def comment_ids(html):
+    return [int(pk) for pk in re.findall(r'<article class="comment" id="comment-(\d+)">', html)]
+
+
+def test_only_approved_comments_are_shown_oldest_first(client, article):
+    older = CommentFactory(article=article, body="Older one", created_at=timezone.now() - timedelta(hours=2))
+    newer = CommentFactory(article=article, body="Newer one", created_at=timezone.now() - timedelta(hours=1))
+    for status in (Comment.Status.PENDING, Comment.Status.REJECTED, Comment.Status.SPAM):
+        CommentFactory(article=article, body=f"Hidden {status}", status=status)
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert comment_ids(html) == [older.pk, newer.pk]
+    assert "Hidden" not in html
+    assert '<span class="comment-count">(2)</span>' in html
+
+
+def test_comment_body_keeps_its_line_breaks(client, article):
+    CommentFactory(article=article, body="First line\nSecond line")
+
+    assert "First line<br>Second line" in client.get(article.get_absolute_url()).content.decode()
+
+
+def test_comments_are_paginated_at_50(client, article):
+    comments = make_comments(article, 120)
+
+    first = client.get(article.get_absolute_url()).content.decode()
+    third = client.get(f"{article.get_absolute_url()}?page=3").content.decode()
+
+    assert comment_ids(first) == [c.pk for c in comments[:50]]
+    assert comment_ids(third) == [c.pk for c in comments[100:]]
+    assert "Page 1 of 3" in first
+    assert '<span class="comment-count">(120)</span>' in first
+
+
+def test_out_of_range_comment_page_shows_the_last_page(client, article):
+    comments = make_comments(article, 60)
+
+    html = client.get(f"{article.get_absolute_url()}?page=99").content.decode()
+
+    assert comment_ids(html) == [c.pk for c in comments[50:]]
+
+
+def test_permalink_lands_on_the_page_that_shows_the_comment(client, article):
+    comments = make_comments(article, 75)
+    target = comments[62]
+
+    url = target.get_absolute_url()
+
+    assert url == f"{article.get_absolute_url()}?page=2#comment-{target.pk}"
+    html = client.get(url.split("#")[0]).content.decode()
+    assert target.pk in comment_ids(html)
+    assert f'href="{url}"' in html
+
+
+def test_permalink_of_a_first_page_comment_has_no_page_number(article):
+    (comment,) = make_comments(article, 1)
+
+    assert comment.get_absolute_url() == f"{article.get_absolute_url()}#comment-{comment.pk}"
+
+
+def test_open_thread_shows_the_form(client, article):
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert 'id="comment-form"' in html
+    assert "Comments are closed." not in html
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_article_page_query_count_does_not_grow_with_comments(client, django_assert_max_num_queries):
+    few = ArticleFactory(side_effects=3)
+    many = ArticleFactory(side_effects=3)
+    make_comments(few, 1)
+    make_comments(many, 500)
+
+    with django_assert_max_num_queries(4):
+        client.get(many.get_absolute_url())
+    assert count_queries(client, few.get_absolute_url()) == count_queries(client, many.get_absolute_url())
