@@ -2,10 +2,8 @@
 
 import markdown
 import nh3
-
-MARKDOWN_EXTENSIONS = ["extra", "sane_lists", "smarty", "toc"]
-# baselevel 2: an editor's `#` heading becomes h2, because the page title is the only h1.
-MARKDOWN_CONFIG = {"toc": {"baselevel": 2}}
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 
 ALLOWED_TAGS = {
     "a", "abbr", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em",
@@ -24,16 +22,30 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
+class DemoteTitleHeadings(Treeprocessor):
+    """Turn `# Heading` into h2: the article's title is the page's only h1."""
+
+    def run(self, root):
+        for element in root.iter("h1"):
+            element.tag = "h2"
+
+
+class SiteHeadingsExtension(Extension):
+    def extendMarkdown(self, md):
+        # Before "toc" (priority 5) so heading ids are given to the final levels.
+        md.treeprocessors.register(DemoteTitleHeadings(md), "demote_title_headings", 30)
+
+
 def render_markdown(text):
     """Render editor Markdown to HTML and sanitize it.
 
     Editors are trusted to write, not to run code in readers' browsers: scripts,
     event handlers, styles and javascript: links are removed whatever the source.
+    Headings get ids (`## Healing` -> `<h2 id="healing">`) so they can be linked.
     """
     html = markdown.markdown(
         text or "",
-        extensions=MARKDOWN_EXTENSIONS,
-        extension_configs=MARKDOWN_CONFIG,
+        extensions=["extra", "sane_lists", "smarty", "toc", SiteHeadingsExtension()],
         output_format="html",
     )
     return nh3.clean(

@@ -62,7 +62,7 @@ def test_editor_adds_an_article_with_two_inline_side_effects(editor_client, edit
     assert response.status_code == 302, response.content.decode()[:2000]
     article = Article.objects.get(slug="healing-after-smp")
     assert article.author == editor
-    assert article.body_html.startswith('<h3 id="first-days">First days</h3>')
+    assert article.body_html.startswith('<h2 id="first-days">First days</h2>')
     assert [effect.name for effect in article.side_effects.all()] == ["Itchy scalp", "Redness"]
     assert (
         article.side_effects.get(name="Redness").description_html

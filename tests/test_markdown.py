@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_headings_links_and_lists_render():
     html = render_markdown("## Healing\n\nSee [the guide](/articles/guide/).\n\n- first\n- second\n")
 
-    assert '<h3 id="healing">Healing</h3>' in html  # h1 is the page title, so levels shift by one
+    assert '<h2 id="healing">Healing</h2>' in html
     assert '<a href="/articles/guide/" rel="noopener noreferrer">the guide</a>' in html
     assert "<li>first</li>" in html
     assert "<li>second</li>" in html
