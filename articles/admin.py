@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from reversion_compare.admin import CompareVersionAdmin
 
 from articles.models import Article, SideEffect
 from comments.admin import CommentThreadActions
@@ -15,7 +16,13 @@ class SideEffectInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(CommentThreadActions, admin.ModelAdmin):
+class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
+    """Articles with their side effects inline.
+
+    Every save through the admin is a revision of the article together with its side
+    effects (django-reversion): "History" lists them, compares two, and restores one.
+    """
+
     inlines = [SideEffectInline]
     actions = ["close_comments", "open_comments"]
     list_display = [

@@ -1,5 +1,7 @@
 """Markdown to safe HTML, run once when an editor saves, never per request."""
 
+from html import unescape
+
 import markdown
 import nh3
 from markdown.extensions import Extension
@@ -37,17 +39,38 @@ class SiteHeadingsExtension(Extension):
 
 
 def render_markdown(text):
-    """Render editor Markdown to HTML and sanitize it.
+    """Render editor Markdown to sanitized HTML (see `render_markdown_with_headings`)."""
+    return render_markdown_with_headings(text)[0]
+
+
+def render_markdown_with_headings(text):
+    """Render editor Markdown to HTML, sanitize it, and list its section headings.
 
     Editors are trusted to write, not to run code in readers' browsers: scripts,
     event handlers, styles and javascript: links are removed whatever the source.
-    Headings get ids (`## Healing` -> `<h2 id="healing">`) so they can be linked.
+    Headings get ids (`## Healing` -> `<h2 id="healing">`) so they can be linked;
+    the h2 headings are returned as [{"id": ..., "name": ...}] for a table of contents.
     """
-    html = markdown.markdown(
-        text or "",
+    md = markdown.Markdown(
         extensions=["extra", "sane_lists", "smarty", "toc", SiteHeadingsExtension()],
         output_format="html",
     )
+    html = md.convert(text or "")
+    headings = [
+        {"id": token["id"], "name": unescape(token["name"])}
+        for token in flatten_toc(md.toc_tokens)
+        if token["level"] == 2
+    ]
+    return sanitize(html), headings
+
+
+def flatten_toc(tokens):
+    for token in tokens:
+        yield token
+        yield from flatten_toc(token.get("children", []))
+
+
+def sanitize(html):
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

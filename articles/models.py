@@ -1,12 +1,20 @@
 """Articles and their structured side-effect entries."""
 
+import math
+
+import reversion
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import connection, models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.text import slugify
 
-from articles.markdown import render_markdown
+from articles.markdown import render_markdown, render_markdown_with_headings
+
+WORDS_PER_MINUTE = 200
+SEARCH_CONFIG = "english"
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, *italic*, [links](https://example.org), lists, tables and "
@@ -25,6 +33,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
 
+# History: a revision holds the article with its side effects, so restoring one brings both
+# back. Derived search fields are left out: they are recomputed when a revision is saved.
+@reversion.register(follow=["side_effects"], exclude=["search_vector", "search_document"])
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
 
@@ -44,6 +55,7 @@ class Article(models.Model):
     )
     body = models.TextField(help_text=MARKDOWN_HELP)
     body_html = models.TextField(editable=False, default="")
+    body_headings = models.JSONField(editable=False, default=list)
     status = models.CharField(
         max_length=10,
         choices=Status.choices,
@@ -76,6 +88,11 @@ class Article(models.Model):
         help_text="Optional: the thread closes by itself at this moment.",
     )
 
+    # Kept up to date by update_search_index() whenever the article or a side effect changes.
+    reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
+    search_document = models.TextField(editable=False, default="")
+    search_vector = SearchVectorField(editable=False, null=True)
+
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -83,15 +100,20 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_status_published"),
         ]
+        # The GIN indexes for full-text and trigram search are PostgreSQL-only: see
+        # migration 0004_search_indexes.
 
     def __str__(self):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.body_html = render_markdown(self.body)
-        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        self.body_html, self.body_headings = render_markdown_with_headings(self.body)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "body_headings"}
         super().save(*args, **kwargs)
+        if update_fields is None or {"title", "summary", "body"} & set(update_fields):
+            self.update_search_index()
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
@@ -101,7 +123,46 @@ class Article(models.Model):
         """The same question as `Article.objects.published()`, for one loaded article."""
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
+    def search_texts(self):
+        """The article's text by search weight: A title, B summary and side-effect names,
+        C body, D side-effect details."""
+        side_effects = list(self.side_effects.all())
+        details = [
+            " ".join([strip_tags(effect.description_html), effect.frequency, effect.duration, effect.cause,
+                      effect.advice])
+            for effect in side_effects
+        ]  # fmt: skip
+        return {
+            "A": self.title,
+            "B": " ".join([self.summary, *(effect.name for effect in side_effects)]),
+            "C": strip_tags(self.body_html),
+            "D": " ".join(details),
+        }
 
+    def update_search_index(self):
+        """Store what search and the page need from all of the article's text.
+
+        Written with a queryset update, so it changes neither `updated_at` nor history.
+        """
+        texts = self.search_texts()
+        document = "\n".join(texts.values())
+        fields = {
+            "search_document": document,
+            "reading_minutes": max(1, math.ceil(len(document.split()) / WORDS_PER_MINUTE)),
+        }
+        if connection.vendor == "postgresql":
+            vector = None
+            for weight, text in texts.items():
+                part = SearchVector(models.Value(text, output_field=models.TextField()), weight=weight,
+                                    config=SEARCH_CONFIG)  # fmt: skip
+                vector = part if vector is None else vector + part
+            fields["search_vector"] = vector
+        Article.objects.filter(pk=self.pk).update(**fields)
+        self.search_document = fields["search_document"]
+        self.reading_minutes = fields["reading_minutes"]
+
+
+@reversion.register()
 class SideEffect(models.Model):
     """One side effect of an article, shown as its own section and as a row of the summary table."""
 
@@ -140,9 +201,16 @@ class SideEffect(models.Model):
         if kwargs.get("update_fields") is not None and "description" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "description_html"}
         super().save(*args, **kwargs)
+        self.article.update_search_index()
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def delete(self, *args, **kwargs):
+        article = self.article
+        result = super().delete(*args, **kwargs)
+        article.update_search_index()
+        return result
 
     @property
     def anchor(self):

@@ -1,10 +1,18 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from articles import views
+from articles.feeds import LatestArticlesAtomFeed, LatestArticlesFeed
+from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
 
 urlpatterns = [
     path("", views.ArticleListView.as_view(), name="list"),
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
+    path("search/", views.search, name="search"),
+    path("feed/", LatestArticlesFeed(), name="feed"),
+    path("feed/atom/", LatestArticlesAtomFeed(), name="atom_feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

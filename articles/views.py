@@ -1,10 +1,20 @@
-"""Reader-facing pages of articles."""
+"""Reader-facing pages of articles: home, article, search, robots.txt."""
 
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
+from articles.search import add_snippets, clean_query, search_articles
+from articles.structured_data import article_json_ld
 from comments.thread import comment_section
+
+RELATED_ARTICLES = 3
+SEARCH_RESULTS_PER_PAGE = 10
 
 
 class ArticleListView(ListView):
@@ -15,7 +25,9 @@ class ArticleListView(ListView):
     paginate_by = 10
 
     def get_queryset(self):
-        return Article.objects.published().only("title", "slug", "summary", "published_at", "updated_at")
+        return Article.objects.published().only(
+            "title", "slug", "summary", "published_at", "updated_at", "reading_minutes"
+        )
 
 
 class ArticleDetailView(DetailView):
@@ -26,13 +38,21 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         articles = Article.objects.all() if self.request.user.is_staff else Article.objects.published()
-        return articles.prefetch_related("side_effects")
+        return articles.defer("search_document", "search_vector").prefetch_related("side_effects")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         article = self.object
-        context["side_effects"] = list(article.side_effects.all())
+        side_effects = list(article.side_effects.all())
+        context["side_effects"] = side_effects
         context["is_preview"] = not article.is_published
+        context["related_articles"] = (
+            Article.objects.published()
+            .exclude(pk=article.pk)
+            .only("title", "slug", "summary")
+            .order_by("-published_at", "-pk")[:RELATED_ARTICLES]
+        )
+        context["json_ld"] = article_json_ld(self.request, article, side_effects)
         context.update(comment_section(self.request, article, form=kwargs.get("comment_form")))
         return context
 
@@ -42,3 +62,30 @@ class ArticleDetailView(DetailView):
             # A draft must never sit in a browser or proxy cache where a reader could find it.
             add_never_cache_headers(response)
         return response
+
+
+@require_safe
+def search(request):
+    """`/search/?q=…`: ranked results with highlighted snippets, ten to a page."""
+    query = clean_query(request.GET.get("q", ""))
+    results, used_similar_words = search_articles(query.text)
+    page = Paginator(results, SEARCH_RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    articles = add_snippets(list(page.object_list), query.text)
+    return render(
+        request,
+        "articles/search.html",
+        {
+            "search_query": query.text,
+            "query_was_shortened": query.was_shortened,
+            "used_similar_words": used_similar_words,
+            "page_obj": page,
+            "articles": articles,
+        },
+    )
+
+
+@require_safe
+def robots_txt(request):
+    sitemap_url = request.build_absolute_uri(reverse("articles:sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /search/", f"Sitemap: {sitemap_url}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -105,6 +105,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.postgres",  # full-text and trigram search when the database is PostgreSQL
+    "reversion",  # article history: every admin save is a revision with its side effects
+    "reversion_compare",
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5's CSS and JS as static files

@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 from tests.factories import ArticleFactory, UserFactory
 
@@ -47,12 +48,16 @@ def moderator(db):
 
 
 @pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
+def editor_client(editor):
+    """A browser logged in as an editor (its own client, apart from the anonymous `client`)."""
+    editor_browser = Client()
+    editor_browser.force_login(editor)
+    return editor_browser
 
 
 @pytest.fixture
-def moderator_client(client, moderator):
-    client.force_login(moderator)
-    return client
+def moderator_client(moderator):
+    """A browser logged in as a moderator (its own client, apart from the anonymous `client`)."""
+    moderator_browser = Client()
+    moderator_browser.force_login(moderator)
+    return moderator_browser

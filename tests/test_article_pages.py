@@ -200,7 +200,7 @@ def test_article_page_query_count_does_not_grow_with_side_effects(client, django
     one = ArticleFactory(side_effects=1)
     thirty = ArticleFactory(side_effects=30)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         client.get(thirty.get_absolute_url())
     assert count_queries(client, one.get_absolute_url()) == count_queries(client, thirty.get_absolute_url())
 

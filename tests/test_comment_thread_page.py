@@ -109,6 +109,6 @@ def test_article_page_query_count_does_not_grow_with_comments(client, django_ass
     make_comments(few, 1)
     make_comments(many, 500)
 
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         client.get(many.get_absolute_url())
     assert count_queries(client, few.get_absolute_url()) == count_queries(client, many.get_absolute_url())

@@ -1,0 +1,21 @@
+"""Recompute every article's search document, vector and reading time."""
+
+from django.core.management.base import BaseCommand
+
+from articles.models import Article
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute the search index and reading time of every article. Saving in the admin does "
+        "this by itself; run it after loading articles in bulk (fixtures, imports, demo data)."
+    )
+
+    def handle(self, *args, **options):
+        count = 0
+        for article in Article.objects.prefetch_related("side_effects").iterator(chunk_size=500):
+            article.update_search_index()
+            count += 1
+            if count % 1000 == 0:
+                self.stdout.write(f"{count:,} articles indexed")
+        self.stdout.write(self.style.SUCCESS(f"Indexed {count:,} articles."))

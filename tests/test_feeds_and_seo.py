@@ -1,0 +1,137 @@
+"""Feeds, sitemap, robots.txt, JSON-LD and the article page's reading aids."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from articles.models import Article
+from tests.factories import ArticleFactory, SideEffectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def articles():
+    now = timezone.now()
+    return {
+        "older": ArticleFactory(title="Older article", published_at=now - timedelta(days=2)),
+        "newer": ArticleFactory(title="Newer article", published_at=now - timedelta(days=1)),
+        "draft": ArticleFactory(title="Draft article", status=Article.Status.DRAFT),
+        "scheduled": ArticleFactory(title="Scheduled article", published_at=now + timedelta(days=1)),
+    }
+
+
+def test_rss_feed_lists_published_articles_newest_first(client, articles):
+    response = client.get("/feed/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/rss+xml")
+    xml = response.content.decode()
+    assert xml.index("Newer article") < xml.index("Older article")
+    assert "Draft article" not in xml
+    assert "Scheduled article" not in xml
+
+
+def test_atom_feed_lists_published_articles_with_updated_dates(client, articles):
+    response = client.get("/feed/atom/")
+
+    assert response["Content-Type"].startswith("application/atom+xml")
+    xml = response.content.decode()
+    assert "Newer article" in xml
+    assert "<updated>" in xml
+    assert "Draft article" not in xml
+
+
+def test_sitemap_lists_published_articles_with_lastmod(client, articles):
+    response = client.get("/sitemap.xml")
+
+    assert response.status_code == 200
+    xml = response.content.decode()
+    assert f"http://testserver{articles['newer'].get_absolute_url()}" in xml
+    assert "<lastmod>" in xml
+    assert articles["draft"].slug not in xml
+    assert articles["scheduled"].slug not in xml
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    response = client.get("/robots.txt")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
+    assert "Disallow: /admin/" in response.content.decode()
+
+
+def json_ld(html):
+    match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL)
+    return json.loads(match.group(1))
+
+
+def test_article_has_valid_json_ld_with_side_effects(client):
+    call_command("seed_content")
+    article = Article.objects.get(slug="side-effects-of-scalp-micropigmentation")
+
+    data = json_ld(client.get(article.get_absolute_url()).content.decode())
+
+    assert data["@type"] == "MedicalWebPage"
+    assert data["headline"] == "Side Effects of Scalp Micropigmentation"
+    assert data["dateModified"].startswith(str(article.updated_at.date()))
+    outcomes = data["about"]["adverseOutcome"]
+    assert [outcome["name"] for outcome in outcomes][:2] == ["Swollen lymph nodes", "Redness"]
+    assert outcomes[1]["url"].endswith("/articles/side-effects-of-scalp-micropigmentation/#redness")
+
+
+def test_json_ld_cannot_be_broken_out_of(client):
+    article = ArticleFactory(title="</script><script>alert(1)</script>", summary="<!-- & -->")
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "</script><script>alert(1)" not in html
+    assert json_ld(html)["headline"] == "</script><script>alert(1)</script>"
+
+
+def test_article_shows_dates_reading_time_and_table_of_contents(client):
+    article = ArticleFactory(
+        body="## Before treatment\n\n" + "word " * 450 + "\n\n## After treatment\n\ntext"
+    )
+    SideEffectFactory(article=article, name="Redness")
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "Published <time" in html
+    assert "Updated <time" in html
+    assert "3 min read" in html
+    toc = html.split('class="table-of-contents')[1].split("</nav>")[0]
+    assert '<a href="#before-treatment">Before treatment</a>' in toc
+    assert '<a href="#after-treatment">After treatment</a>' in toc
+    assert '<a href="#redness">Redness</a>' in toc
+
+
+def test_reading_time_follows_side_effect_changes(client):
+    article = ArticleFactory(body="short")
+    assert Article.objects.get(pk=article.pk).reading_minutes == 1
+
+    SideEffectFactory(article=article, description="word " * 700)
+
+    assert Article.objects.get(pk=article.pk).reading_minutes == 4
+
+
+def test_related_articles_are_other_published_articles(client, articles):
+    html = client.get(articles["older"].get_absolute_url()).content.decode()
+
+    related = html.split('class="related-articles')[1].split("</aside>")[0]
+    assert "Newer article" in related
+    assert "Older article" not in related
+    assert "Draft article" not in related
+
+
+def test_styled_404_page(client):
+    response = client.get("/no/such/page/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "site-header" in response.content.decode()
