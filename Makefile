@@ -31,7 +31,11 @@ run: $(VENV)/.installed-run
 	@echo ""
 	$(BIN)/gunicorn --config gunicorn.conf.py smpinfo.wsgi
 
-test: $(VENV)/.installed-dev
+# axe-core, injected into pages by the accessibility tests (tests/e2e).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test: $(VENV)/.installed-dev node_modules/.package-lock.json
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -3,6 +3,7 @@ from django.urls import path
 
 from articles import views
 from articles.feeds import LatestArticlesAtomFeed, LatestArticlesFeed
+from articles.page_cache import cache_for_readers
 from articles.sitemaps import SITEMAPS
 
 app_name = "articles"
@@ -11,8 +12,13 @@ urlpatterns = [
     path("", views.ArticleListView.as_view(), name="list"),
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
     path("search/", views.search, name="search"),
-    path("feed/", LatestArticlesFeed(), name="feed"),
-    path("feed/atom/", LatestArticlesAtomFeed(), name="atom_feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feed/", cache_for_readers(views.no_scopes)(LatestArticlesFeed()), name="feed"),
+    path("feed/atom/", cache_for_readers(views.no_scopes)(LatestArticlesAtomFeed()), name="atom_feed"),
+    path(
+        "sitemap.xml",
+        cache_for_readers(views.no_scopes)(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

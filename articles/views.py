@@ -5,18 +5,31 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
+from articles.page_cache import cache_for_readers, thread_scope
 from articles.search import add_snippets, clean_query, search_articles
 from articles.structured_data import article_json_ld
+from comments.moderation import thread_closes_at
 from comments.thread import comment_section
+
+
+def no_scopes(**kwargs):
+    return []
+
+
+def article_thread_scope(slug, **kwargs):
+    return [thread_scope(slug)]
+
 
 RELATED_ARTICLES = 3
 SEARCH_RESULTS_PER_PAGE = 10
 
 
+@method_decorator(cache_for_readers(no_scopes), name="get")
 class ArticleListView(ListView):
     """The home page: published articles, newest first."""
 
@@ -30,6 +43,7 @@ class ArticleListView(ListView):
         )
 
 
+@method_decorator(cache_for_readers(article_thread_scope), name="get")
 class ArticleDetailView(DetailView):
     """One article with its side effects; staff may preview drafts and scheduled articles."""
 
@@ -61,6 +75,9 @@ class ArticleDetailView(DetailView):
         if context["is_preview"]:
             # A draft must never sit in a browser or proxy cache where a reader could find it.
             add_never_cache_headers(response)
+        if context["comments_open"]:
+            response.comment_form_article = self.object
+            response.page_changes_at = thread_closes_at(self.object)
         return response
 
 

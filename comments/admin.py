@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from articles.page_cache import article_pages_changed, comment_thread_changed
 from comments.models import BlockedPhrase, Comment, CommentThread
 from comments.moderation import thread_is_open
 
@@ -68,7 +69,9 @@ class ArticleWithPendingFilter(admin.SimpleListFilter):
 
 
 def set_status(modeladmin, request, queryset, status, verb):
+    slugs = set(queryset.values_list("article__slug", flat=True))
     updated = queryset.update(status=status, moderated_by=request.user, moderated_at=timezone.now())
+    comment_thread_changed(*slugs)
     modeladmin.message_user(
         request, f"{updated} comment{'s' if updated != 1 else ''} {verb}.", messages.SUCCESS
     )
@@ -195,11 +198,13 @@ class CommentThreadActions:
     @admin.action(permissions=["change_thread"], description="Close comments on selected articles")
     def close_comments(self, request, queryset):
         updated = queryset.update(comments_open=False)
+        article_pages_changed()
         self.message_user(request, f"Comments closed on {updated} article{'s' if updated != 1 else ''}.")
 
     @admin.action(permissions=["change_thread"], description="Open comments on selected articles")
     def open_comments(self, request, queryset):
         updated = queryset.update(comments_open=True)
+        article_pages_changed()
         self.message_user(
             request,
             f"Comments opened on {updated} article{'s' if updated != 1 else ''}. "

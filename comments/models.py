@@ -87,9 +87,20 @@ class Comment(models.Model):
         query = f"?page={page}" if page > 1 else ""
         return f"{url}{query}#comment-{self.pk}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        comment = super().from_db(db, field_names, values)
+        # Remembered so that a change away from "approved" is known to change the page.
+        comment.loaded_status = comment.__dict__.get("status")
+        return comment
+
     @property
     def is_public(self):
         return self.status == self.Status.APPROVED
+
+    @property
+    def was_public(self):
+        return getattr(self, "loaded_status", None) == self.Status.APPROVED
 
 
 class BlockedPhrase(models.Model):

@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -183,6 +184,10 @@ else:
         f"CACHE_URL/REDIS_URL must start with redis://, rediss:// or unix://, "
         f"or be locmem:// or dummy://; got {CACHE_URL!r}."
     )
+
+# How long a page stays in the readers' page cache at most (articles/page_cache.py);
+# changes invalidate it at once, this only bounds memory use.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 3600)
 
 # Authentication.
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,8 +2,10 @@
 
 import time
 from datetime import timedelta
+from importlib import import_module
 
 import factory
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -86,3 +88,14 @@ def comment_form_data(article, seconds_ago=30, **overrides):
     }
     data.update(overrides)
     return data
+
+
+def ensure_roles():
+    """Make the Editors and Moderators groups again if a transactional test flushed them.
+
+    They come from data migrations; tests on a transactional database empty every table.
+    """
+    if Group.objects.filter(name__in=["Editors", "Moderators"]).count() == 2:
+        return
+    import_module("articles.migrations.0002_create_roles").create_roles(apps, None)
+    import_module("comments.migrations.0002_moderation_roles").grant(apps, None)

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -190,6 +191,8 @@ def test_reader_text_in_title_and_summary_is_escaped(client):
 
 
 def count_queries(client, url):
+    """SQL queries of one uncached page view (the page cache is emptied first)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -208,6 +211,6 @@ def test_article_page_query_count_does_not_grow_with_side_effects(client, django
 def test_home_page_query_count_is_fixed(client, django_assert_max_num_queries):
     ArticleFactory.create_batch(10, side_effects=2)
 
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         response = client.get("/")
     assert response.status_code == 200

@@ -68,11 +68,16 @@ def test_no_email_for_published_or_spam_comments(
 def test_email_is_sent_only_after_the_comment_is_committed(
     client, moderators, django_capture_on_commit_callbacks
 ):
+    article = ArticleFactory()
+
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        post(client, ArticleFactory())
+        post(client, article)
 
     assert mail.outbox == []
-    assert len(callbacks) == 1
+    assert Comment.objects.count() == 1
+    for callback in callbacks:
+        callback()
+    assert len(mail.outbox) == 1
 
 
 def test_failing_email_backend_does_not_lose_the_comment(

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -98,6 +99,8 @@ def test_open_thread_shows_the_form(client, article):
 
 
 def count_queries(client, url):
+    """SQL queries of one uncached page view (the page cache is emptied first)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)

@@ -26,9 +26,10 @@ MODERATOR_PERMISSIONS = [
 def ensure_permissions(apps):
     for app_label in ("auth", "contenttypes", "articles"):
         app_config = apps.get_app_config(app_label)
-        app_config.models_module = True
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True  # create_permissions skips apps without models
         create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = previous
 
 
 def grant(apps, group_name, permissions):

@@ -24,9 +24,10 @@ EDITOR_PERMISSIONS = ["view_comment", "view_commentthread", "change_commentthrea
 
 def grant(apps, schema_editor):
     app_config = apps.get_app_config("comments")
-    app_config.models_module = True
+    previous = getattr(app_config, "models_module", None)
+    app_config.models_module = previous or True  # create_permissions skips apps without models
     create_permissions(app_config, verbosity=0)
-    app_config.models_module = None
+    app_config.models_module = previous
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from articles.page_cache import comment_thread_changed
 from comments.models import Comment
 
 ANONYMOUS = "Anonymous"
@@ -30,6 +31,8 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             comments = Comment.objects.filter(author_email=email)
+            # Anonymized names show on readers' pages; deletions signal by themselves.
+            comment_thread_changed(*comments.approved().values_list("article__slug", flat=True))
             if delete:
                 count = comments.count()
                 comments.delete()

@@ -1,0 +1,62 @@
+"""axe-core finds no serious or critical accessibility problem on the pages readers use."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import ArticleFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"  # npm ci
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def open_article_path():
+    return ArticleFactory(comments_open=True, side_effects=2).get_absolute_url()
+
+
+PAGES = {
+    "home": lambda: "/",
+    "side-effects-article": lambda: "/articles/side-effects-of-scalp-micropigmentation/",
+    "open-article-with-comment-form": open_article_path,
+    "search": lambda: "/search/?q=blue",
+}
+
+
+def describe(violations):
+    return json.dumps(
+        [
+            {
+                "id": violation["id"],
+                "impact": violation["impact"],
+                "help": violation["help"],
+                "nodes": [
+                    {"target": node["target"], "summary": node.get("failureSummary", "")}
+                    for node in violation["nodes"]
+                ],
+            }
+            for violation in violations
+        ],
+        indent=2,
+    )
+
+
+@pytest.mark.parametrize("page_name", PAGES)
+def test_page_has_no_serious_accessibility_violations(page_name, new_context, screenshot):
+    assert AXE_SCRIPT.exists(), f"{AXE_SCRIPT} is missing: run `npm ci` at the repository root"
+    call_command("seed_content", stdout=io.StringIO())
+    path = PAGES[page_name]()
+    # bypass_csp: axe is injected as a script, which a Content-Security-Policy would refuse.
+    page = new_context(bypass_csp=True).new_page()
+    response = page.goto(path)
+    assert response.status == 200, f"{path} answered {response.status}"
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate("() => axe.run()")
+    screenshot(page)
+
+    blocking = [violation for violation in results["violations"] if violation["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe found on {path}:\n{describe(blocking)}"
