@@ -42,6 +42,8 @@ max_requests_jitter = 200
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-accesslog = "-"
+# Django logs one JSON line per request without client addresses (smpinfo.middleware);
+# GUNICORN_ACCESS_LOG=- adds gunicorn's own access log, addresses included.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -7,10 +7,12 @@ local-memory cache, console email.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -109,6 +111,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",  # full-text and trigram search when the database is PostgreSQL
     "reversion",  # article history: every admin save is a revision with its side effects
     "reversion_compare",
+    "axes",  # admin login throttling
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5's CSS and JS as static files
@@ -117,7 +120,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "smpinfo.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,6 +131,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "smpinfo.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smpinfo.urls"
@@ -197,6 +204,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Admin login throttling (django-axes): after N failed logins for one username from one
+# address, that pair is locked out for a while, with a clear message.
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "smpinfo.middleware.admin_login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "comments.ratelimit.client_ip"
+AXES_VERBOSE = False  # its log lines carry usernames and addresses
 
 # Internationalization and time.
 LANGUAGE_CODE = "en-us"
@@ -252,6 +273,23 @@ COMMENTS_NOTIFY_EMAILS = env_list("COMMENTS_NOTIFY_EMAILS", "")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none).
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", 0)
 
+# Content-Security-Policy: scripts and styles only from our own static files; no inline
+# script anywhere. Inline styles stay allowed for the Django admin's widgets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # Security headers; the HTTPS group switches on behind TLS with DJANGO_HTTPS=1.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -267,18 +305,30 @@ if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# Logging: one line per record to stdout, where gunicorn and the platform collect it.
+# Logging: one JSON object per line on stdout (one per request, one per error), where
+# gunicorn and the platform collect it. DJANGO_LOG_FORMAT=text gives plain lines.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "line", "stream": "ext://sys.stdout"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "formatter": env("DJANGO_LOG_FORMAT", "json"),
+            "stream": "ext://sys.stdout",
+        },
     },
     "root": {"handlers": ["stdout"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+        # 4xx answers are already in the request line; server errors keep their traceback.
+        "django.request": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
+        "axes": {"level": "WARNING"},
     },
 }

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -51,7 +52,7 @@ def free_port():
 class AppServer:
     """One gunicorn instance with the repository's config, on the test database and the shared Redis."""
 
-    def __init__(self):
+    def __init__(self, extra_env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         database = connection.settings_dict
@@ -69,6 +70,7 @@ class AppServer:
             "PORT": str(self.port),
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "2",
+            **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "smpinfo.wsgi"],
@@ -112,10 +114,16 @@ class Browser:
             return response.read().decode(), dict(response.headers)
 
     def post(self, url, data):
+        return self.post_with_status(url, data)[1]
+
+    def post_with_status(self, url, data):
         body = urllib.parse.urlencode(data, doseq=True).encode()
         request = urllib.request.Request(url, data=body, headers={"Referer": url})
-        with self.opener.open(request, timeout=10) as response:
-            return response.read().decode()
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
 
 
 def csrf_token(html):

@@ -1,0 +1,75 @@
+"""Site-wide request handling: one log line per request, and a calm page when the database is down."""
+
+import logging
+import time
+
+from django.db import InterfaceError, OperationalError
+from django.shortcuts import render
+
+request_logger = logging.getLogger("smpinfo.request")
+logger = logging.getLogger(__name__)
+
+
+class RequestLogMiddleware:
+    """Log one structured line per request: method, path, status, duration, cache outcome.
+
+    No client address, browser or query string (search terms): only what operating the
+    site needs. Comment moderation keeps its own record of addresses, in the database.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "page_cache": response.get("X-Page-Cache", ""),
+            },
+        )
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 with the site's own page when the database cannot be reached.
+
+    A reader who was sending a comment sees their text again, to copy and send later.
+    Persistent connections are health-checked (CONN_HEALTH_CHECKS), so the same
+    process serves normally again as soon as the database is back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable while serving %s %s: %s", request.method, request.path, exception)
+        unsaved = None
+        if request.method == "POST" and request.POST.get("body"):
+            unsaved = {"name": request.POST.get("author_name", ""), "body": request.POST.get("body", "")}
+        response = render(request, "503.html", {"unsaved_comment": unsaved}, status=503)
+        response["Retry-After"] = "30"
+        return response
+
+
+def admin_login_locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out login: our page, status 429, how long to wait."""
+    from django.conf import settings
+
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(request, "admin_lockout.html", {"cooloff_minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
