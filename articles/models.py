@@ -43,7 +43,9 @@ class Article(models.Model):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(
+        max_length=200, help_text="The page heading, also used in search results, feeds and the browser tab."
+    )
     slug = models.SlugField(
         max_length=200,
         unique=True,
@@ -75,6 +77,7 @@ class Article(models.Model):
         null=True,
         blank=True,
         related_name="articles",
+        help_text="Set to whoever first saves the article.",
     )
     comments_open = models.BooleanField(
         default=True,

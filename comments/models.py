@@ -36,12 +36,22 @@ class Comment(models.Model):
         SPAM = "spam", "Spam"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
-    author_name = models.CharField("name", max_length=100)
+    author_name = models.CharField("name", max_length=100, help_text="Shown publicly with the comment.")
     author_email = models.EmailField(
         "email", blank=True, help_text="Never shown publicly. Blank once the commenter is erased."
     )
-    body = models.TextField("comment", validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    body = models.TextField(
+        "comment",
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
+        help_text="Plain text; shown exactly as written, with its line breaks.",
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+        help_text="Only approved comments are shown on the article. Spam and rejected comments are kept "
+        "out of sight, so a mistake can be undone.",
+    )
     status_reason = models.CharField(
         "reason",
         max_length=255,
@@ -49,8 +59,18 @@ class Comment(models.Model):
         help_text="Why the moderation policy gave this status when the comment arrived.",
     )
     created_at = models.DateTimeField(default=timezone.now)
-    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
-    user_agent = models.CharField(max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(
+        "IP address",
+        null=True,
+        blank=True,
+        help_text="For moderation only; the daily purge_comment_ips run removes it after 30 days.",
+    )
+    user_agent = models.CharField(
+        "browser",
+        max_length=500,
+        blank=True,
+        help_text="For moderation only; the daily purge_comment_ips run removes it after 30 days.",
+    )
     moderated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
