@@ -11,6 +11,7 @@ from django.utils.text import Truncator
 from articles.page_cache import article_pages_changed, comment_thread_changed
 from comments.models import BlockedPhrase, Comment, CommentThread
 from comments.moderation import thread_is_open
+from comments.paginators import EstimatedCountPaginator
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -84,6 +85,7 @@ class CommentAdmin(admin.ModelAdmin):
     list_filter = [StatusFilter, ArticleWithPendingFilter]
     list_select_related = ["article"]
     list_per_page = 50
+    paginator = EstimatedCountPaginator
     search_fields = ["author_name", "author_email", "body"]
     show_full_result_count = False
     ordering = ["-created_at", "-pk"]

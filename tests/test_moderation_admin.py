@@ -275,3 +275,27 @@ def test_moderator_adds_a_blocked_phrase(moderator_client):
 
     assert response.status_code == 302
     assert BlockedPhrase.objects.get().phrase == "cheap pills"
+
+
+def test_queue_paginator_counts_small_results_exactly():
+    from comments.paginators import EstimatedCountPaginator
+
+    CommentFactory.create_batch(7)
+
+    assert EstimatedCountPaginator(Comment.objects.all(), 50).count == 7
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner estimates are PostgreSQL's")
+def test_queue_paginator_uses_the_planner_estimate_for_huge_results(monkeypatch):
+    from comments import paginators
+
+    CommentFactory.create_batch(30)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE comments_comment")
+    monkeypatch.setattr(paginators, "EXACT_COUNT_LIMIT", 5)
+
+    with CaptureQueriesContext(connection) as queries:
+        count = paginators.EstimatedCountPaginator(Comment.objects.all(), 50).count
+
+    assert count > 5
+    assert "COUNT(" not in queries[-1]["sql"].upper()
