@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format check bench clean
+.PHONY: run test lint format check bench clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,5 +50,21 @@ check: $(VENV)/.installed-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) staticfiles
+
+# A dated copy of the database in backups/ (SQLite backup API or pg_dump); safe while the site runs.
+backup: $(VENV)/.installed-run
+	$(BIN)/python manage.py backup
+
+# Replace the database's content with a backup: make restore FILE=backups/smpinfo-....sqlite3
+restore: $(VENV)/.installed-run
+	@if [ -z "$(FILE)" ]; then \
+		echo "Usage: make restore FILE=backups/<file>  (one made by make backup; it asks before replacing anything)"; \
+		ls -1t backups 2>/dev/null | sed -n '1,5s|^|  backups/|p'; \
+		exit 2; \
+	fi
+	$(BIN)/python manage.py restore "$(FILE)"
