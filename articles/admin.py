@@ -1,11 +1,13 @@
 """Admin for editors: articles written in Markdown with their side effects inline."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from reversion_compare.admin import CompareVersionAdmin
 
 from articles.models import Article, SideEffect
 from comments.admin import CommentThreadActions
+from comments.models import Comment
 
 
 class SideEffectInline(admin.StackedInline):
@@ -58,6 +60,18 @@ class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
     @admin.display(description="Side effects", ordering="side_effect_total")
     def side_effect_count(self, article):
         return article.side_effect_total
+
+    def compare_view(self, request, object_id, extra_context=None):
+        # django-reversion-compare checks no model permission of its own.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().compare_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # An article's comments go with it: deleting an article needs no comment permission.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Comment._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
         if obj.author_id is None:

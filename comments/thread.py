@@ -7,6 +7,8 @@ from comments.forms import CommentForm
 from comments.models import COMMENTS_PER_PAGE
 from comments.moderation import thread_is_open
 
+MAX_PAGE_NUMBER = 10**9  # beyond any thread; keeps the OFFSET a 64-bit integer
+
 
 def comment_section(request, article, form=None):
     """Context for templates/comments/_thread.html: approved comments, and a form while open.
@@ -34,7 +36,7 @@ def approved_comments_page(article, requested):
     """
     approved = article.comments.approved().only("pk", "article_id", "author_name", "body", "created_at")
     try:
-        number = max(int(requested), 1)
+        number = min(max(int(requested), 1), MAX_PAGE_NUMBER)
     except (TypeError, ValueError):
         number = 1
     paginator = Paginator(approved, COMMENTS_PER_PAGE)

@@ -39,6 +39,31 @@ class RequestLogMiddleware:
         return response
 
 
+class RejectUnreadableCharsetMiddleware:
+    """400 for a request body whose declared charset is not a text encoding.
+
+    Django's form parsers raise an exception (a 500) on a charset such as rot13 or
+    base64, and the CSRF check reads the body before any view runs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = (request.content_params or {}).get("charset")
+        if charset:
+            try:
+                b"x".decode(charset, "replace")
+            except (LookupError, UnicodeError):
+                return render(
+                    request,
+                    "400.html",
+                    {"reason": f"It declared the character set “{charset}”, which is not a text encoding."},
+                    status=400,
+                )
+        return self.get_response(request)
+
+
 class DatabaseUnavailableMiddleware:
     """Answer 503 with the site's own page when the database cannot be reached.
 
