@@ -1,0 +1,1094 @@
+"""`make bench`: smpinfo's throughput and latency under gunicorn, on PostgreSQL and Redis.
+
+Runs end to end and stops everything it starts:
+
+1. installs wrk (Debian package) and pyinstrument (into the venv) when missing;
+2. creates a scratch PostgreSQL database (or uses DATABASE_URL), migrates, collects static
+   files, loads the seed content and an article open for comments;
+3. instance A, gunicorn with the repository's gunicorn.conf.py and Redis as cache: rounds of
+   the static CSS file, then the article page as anonymous readers get it (cached, however
+   the site caches it), alternated; then comment POSTs (bench/post_comment.lua), checked
+   against the database afterwards;
+4. instance B, the same with CACHE_URL=dummy:// (nothing cached) and as many processes and
+   threads as A: rounds of the static file and the uncached article page, alternated;
+5. diagnostics: A and B again with `--max-requests 0` (one round), the time per request
+   inside Django (test client), pyinstrument profiles of the uncached and cached article;
+6. a second scratch database with 10,000 articles and 1,000,000 comments
+   (generate_demo_data, or BENCH_LARGE_DATABASE_URL), served by a dummy-cache instance:
+   latency of the home page, the largest thread (first and middle page), the moderation
+   queue (logged in) and search, one request at a time; EXPLAIN (ANALYZE, BUFFERS) of the
+   slowest queries;
+7. writes the figures into bench/RESULTS.md between its markers (text outside them is kept)
+   and raw output into bench/out/, then stops the servers and drops the scratch databases.
+
+Settings (environment): DATABASE_URL (PostgreSQL; default: scratch database smpinfo_bench),
+BENCH_LARGE_DATABASE_URL (an existing database with demo data: it is left in place),
+BENCH_PG_URL (server for scratch databases, default postgres://postgres@127.0.0.1:5432/postgres),
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/1; only this site's keys are removed),
+BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_LARGE_ARTICLES,
+BENCH_LARGE_COMMENTS. `--quick` is a smoke test (short runs, small data, results in bench/out/).
+"""
+
+import argparse
+import contextlib
+import dataclasses
+import http.client
+import http.cookies
+import json
+import os
+import platform
+import re
+import runpy
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+BIN = Path(sys.executable).parent
+RESULTS = BENCH / "RESULTS.md"
+BEGIN = "<!-- bench:begin: written by bench/run.py (make bench); text outside these markers is kept -->"
+END = "<!-- bench:end -->"
+
+ARTICLE_SLUG = "side-effects-of-scalp-micropigmentation"
+POST_SLUG = "bench-comments"
+BENCH_ADMIN = "bench-admin"
+SEARCH_QUERY = "redness"
+TARGETS = {"cached": 0.70, "uncached": 0.25, "posts": 200, "p50_ms": 100}
+# Variables of the site and of gunicorn that must not leak from the caller's shell into the bench.
+SITE_VARIABLES = ("DJANGO_", "COMMENTS_", "GUNICORN_", "EMAIL_")
+SITE_NAMES = {
+    "DATABASE_URL",
+    "CACHE_URL",
+    "REDIS_URL",
+    "WEB_CONCURRENCY",
+    "HOST",
+    "PORT",
+    "DEFAULT_FROM_EMAIL",
+}
+
+STARTED = time.monotonic()
+
+
+def log(message):
+    print(f"[bench {time.monotonic() - STARTED:6.0f} s] {message}", flush=True)
+
+
+def run(command, *, env=None, timeout=900, check=True, cwd=ROOT):
+    """Run a command, return its stdout; on failure show what it printed."""
+    result = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if check and result.returncode != 0:
+        raise SystemExit(
+            f"Command failed ({result.returncode}): {shlex.join(map(str, command))}\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result.stdout
+
+
+# Configuration --------------------------------------------------------------------------------
+
+
+@dataclass
+class Config:
+    duration: int
+    rounds: int
+    connections: int
+    threads: int
+    large_articles: int
+    large_comments: int
+    database_url: str
+    large_database_url: str
+    pg_url: str
+    redis_url: str
+    results: Path
+    quick: bool
+    command: str
+
+
+def parse_config():
+    def env_int(name, default):
+        return int(os.environ.get(name) or default)
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke test: 2 s runs, one round, small data")
+    args = parser.parse_args()
+    quick = args.quick
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url and not database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit(f"The bench runs on PostgreSQL; DATABASE_URL is {database_url!r}.")
+    changed = [
+        f"{name}={os.environ[name]}"
+        for name in (
+            "DATABASE_URL",
+            "BENCH_LARGE_DATABASE_URL",
+            "BENCH_PG_URL",
+            "BENCH_REDIS_URL",
+            "BENCH_DURATION",
+            "BENCH_ROUNDS",
+            "BENCH_CONNECTIONS",
+            "BENCH_THREADS",
+            "BENCH_LARGE_ARTICLES",
+            "BENCH_LARGE_COMMENTS",
+        )
+        if os.environ.get(name)
+    ]
+    script = ".venv/bin/python bench/run.py" + " --quick" * quick
+    invoked = "make bench" if os.environ.get("MAKELEVEL") and not quick else script
+    return Config(
+        duration=2 if quick else env_int("BENCH_DURATION", 10),
+        rounds=1 if quick else env_int("BENCH_ROUNDS", 3),
+        connections=env_int("BENCH_CONNECTIONS", 32),
+        threads=env_int("BENCH_THREADS", 2),
+        large_articles=200 if quick else env_int("BENCH_LARGE_ARTICLES", 10_000),
+        large_comments=20_000 if quick else env_int("BENCH_LARGE_COMMENTS", 1_000_000),
+        database_url=database_url,
+        large_database_url=os.environ.get("BENCH_LARGE_DATABASE_URL", ""),
+        pg_url=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        redis_url=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"),
+        results=OUT / "RESULTS-quick.md" if quick else RESULTS,
+        quick=quick,
+        command=" ".join([*changed, invoked]),
+    )
+
+
+# Tools and services -----------------------------------------------------------------------------
+
+
+def ensure_tools():
+    if shutil.which("wrk") is None:
+        log("installing wrk (apt-get install -y wrk)")
+        install = ["apt-get", "install", "-y", "-q", "wrk"]
+        if subprocess.run(install, capture_output=True).returncode != 0:
+            run(["apt-get", "update", "-q"])
+            run(install)
+    if subprocess.run([BIN / "python", "-c", "import pyinstrument"], capture_output=True).returncode != 0:
+        log("installing pyinstrument into the venv (profiling only; not a requirement of the site)")
+        run([BIN / "python", "-m", "pip", "install", "--quiet", "pyinstrument>=5,<6"])
+
+
+def check_services(cfg):
+    server = urllib.parse.urlsplit(cfg.pg_url)
+    ready = ["pg_isready", "-q", "-h", server.hostname or "127.0.0.1", "-p", str(server.port or 5432)]
+    if subprocess.run(ready).returncode != 0:
+        raise SystemExit(f"PostgreSQL does not answer at {server.hostname}:{server.port}; start it first.")
+    import redis
+
+    try:
+        redis.Redis.from_url(cfg.redis_url, socket_timeout=5).ping()
+    except redis.RedisError as error:
+        raise SystemExit(f"Redis does not answer at {cfg.redis_url}: {error}") from None
+
+
+def clear_site_cache(redis_url):
+    """Remove this site's keys (KEY_PREFIX "smpinfo") from the bench's Redis database, nothing else."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match="smpinfo:*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
+# PostgreSQL ------------------------------------------------------------------------------------
+
+
+def database_url(cfg, name):
+    parts = urllib.parse.urlsplit(cfg.pg_url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def psql(url, sql, *, timeout=600):
+    return run(
+        ["psql", url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], timeout=timeout
+    ).strip()
+
+
+def create_scratch_database(cfg, cleanup, name):
+    psql(cfg.pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(cfg.pg_url, f"CREATE DATABASE {name}")
+    cleanup.callback(drop_database, cfg, name)
+    log(f"created scratch database {name}")
+    return database_url(cfg, name)
+
+
+def drop_database(cfg, name):
+    log(f"dropping scratch database {name}")
+    psql(cfg.pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# Django and gunicorn ---------------------------------------------------------------------------
+
+
+def site_environment(cfg, db_url, **extra):
+    """The caller's environment without any site setting, plus the bench's."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(SITE_VARIABLES) and name not in SITE_NAMES
+    }
+    env.update(
+        DATABASE_URL=db_url,
+        REDIS_URL=cfg.redis_url,
+        DJANGO_SECRET_KEY=SECRET_KEY,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        COMMENTS_RATE_LIMIT="0",
+        COMMENTS_MIN_SUBMIT_SECONDS="0",
+        COMMENTS_MODERATION="all",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env, *args, timeout=900):
+    return run([BIN / "python", "manage.py", *args], env=env, timeout=timeout)
+
+
+def tool(env, *args, timeout=600):
+    """Run bench/django_tools.py and return the JSON value of its BENCH-RESULT line."""
+    output = run([BIN / "python", BENCH / "django_tools.py", *args], env=env, timeout=timeout)
+    for line in reversed(output.splitlines()):
+        if line.startswith("BENCH-RESULT "):
+            return json.loads(line.removeprefix("BENCH-RESULT "))
+    raise SystemExit(f"bench/django_tools.py {args[0]} printed no result:\n{output[-3000:]}")
+
+
+def gunicorn_processes(env):
+    """The workers and threads that gunicorn.conf.py chooses in `env`."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return settings["workers"], settings["threads"]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    env: dict
+    args: tuple = ()  # extra gunicorn options, after the config file's
+    process: subprocess.Popen = None
+    port: int = 0
+    workers: int = 0
+    threads: int = 0
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.port = free_port()
+        env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        self.workers, self.threads = gunicorn_processes(env)
+        logfile = (OUT / f"gunicorn-{self.name}.log").open("w")
+        self.process = subprocess.Popen(
+            [BIN / "gunicorn", "--config", "gunicorn.conf.py", *self.args, "smpinfo.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends the master and its workers
+        )
+        logfile.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = (OUT / f"gunicorn-{self.name}.log").read_text()[-3000:]
+                raise SystemExit(f"gunicorn {self.name} exited ({self.process.returncode}):\n{tail}")
+            with contextlib.suppress(OSError):
+                if http_request(self.url + "/healthz", timeout=2)[0] == 200:
+                    log(f"gunicorn {self.name} is up on port {self.port}: {self.workers} × {self.threads}")
+                    return self
+            time.sleep(0.2)
+        raise SystemExit(f"gunicorn {self.name} did not answer /healthz within 60 s")
+
+    def restarts(self):
+        """How many times a worker was recycled (gunicorn's max_requests) so far."""
+        log_text = (OUT / f"gunicorn-{self.name}.log").read_text(errors="replace")
+        return log_text.count("Autorestarting worker")
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        log(f"stopping gunicorn {self.name} (pid {self.process.pid})")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def http_request(url, *, method="GET", headers=None, body=None, timeout=30):
+    """One request, no redirects followed: (status, headers as a list, body text)."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.getheaders(), response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+# wrk -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad_status: int
+    socket_errors: int
+    extra: dict = field(default_factory=dict)
+
+
+UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def wrk(cfg, label, url, *, connections=None, threads=None, duration=None, headers=(), script=None, args=()):
+    connections = connections or cfg.connections
+    threads = min(threads or cfg.threads, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration or cfg.duration}s", "--latency"]
+    command += ["--timeout", "10s"]
+    for header in headers:
+        command += ["-H", header]
+    if script:
+        command += ["-s", script]
+    command.append(url)
+    if args:
+        command += ["--", *args]
+    output = run(command, timeout=(duration or cfg.duration) + 120)
+    with (OUT / "wrk.log").open("a") as raw:
+        raw.write(f"$ {shlex.join(map(str, command))}\n{output}\n")
+    latency = {
+        match[1]: float(match[2]) * UNITS_MS[match[3]]
+        for match in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    }
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    extra = re.search(r"^BENCH (.*)$", output, re.MULTILINE)
+    result = Result(
+        label=label,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        p50_ms=latency.get("50", float("nan")),
+        p99_ms=latency.get("99", float("nan")),
+        requests=int(re.search(r"(\d+) requests in", output)[1]),
+        bad_status=int(bad[1]) if bad else 0,
+        socket_errors=sum(int(number) for number in errors.groups()) if errors else 0,
+        extra=json.loads(extra[1]) if extra else {},
+    )
+    log(
+        f"{label}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms"
+        + (f", {result.bad_status} bad statuses" if result.bad_status else "")
+        + (f", {result.socket_errors} socket errors" if result.socket_errors else "")
+    )
+    return result
+
+
+def alternate(cfg, server, pairs):
+    """Warm up, then `cfg.rounds` rounds running each (label, url) of `pairs` in turn."""
+    for _label, url in pairs:
+        wrk(cfg, "warm-up", server.url + url, duration=2)
+    rounds = []
+    for number in range(1, cfg.rounds + 1):
+        rounds.append([wrk(cfg, f"{label} (round {number})", server.url + url) for label, url in pairs])
+    return rounds
+
+
+def median_result(results, label):
+    return Result(
+        label=label,
+        rps=statistics.median(r.rps for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        requests=sum(r.requests for r in results),
+        bad_status=sum(r.bad_status for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+    )
+
+
+# Phases ----------------------------------------------------------------------------------------
+
+
+def prepare_database(env):
+    log("migrate, collectstatic, seed_content, and an article open for comments")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "seed_content")
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from articles.models import Article\n"
+        f"article, _ = Article.objects.get_or_create(slug={POST_SLUG!r}, defaults=dict(\n"
+        "    title='Benchmark: comments', summary='An article for the comment benchmark.',\n"
+        "    body='Comments on this article come from `make bench`.', status='published',\n"
+        "    published_at=timezone.now() - timedelta(hours=1)))\n"
+        "Article.objects.filter(pk=article.pk).update(comments_open=True, comments_close_at=None)\n",
+    )
+
+
+def static_css_url(server):
+    status, _headers, html = http_request(server.url + "/")
+    match = re.search(r'href="([^"]*css/site[^"]*\.css)"', html)
+    if status != 200 or not match:
+        raise SystemExit(f"The home page ({status}) links no css/site*.css")
+    return urllib.parse.urlsplit(match[1]).path
+
+
+def response_headers(server, path):
+    status, headers, _body = http_request(server.url + path)
+    wanted = {"cache-control", "expires", "vary", "age", "x-cache", "last-modified", "etag"}
+    shown = "; ".join(f"{name}: {value}" for name, value in headers if name.lower() in wanted)
+    return f"{status}; {shown or 'no caching headers'}"
+
+
+def comment_form(server):
+    """The csrftoken cookie, the form's CSRF token and its form_token, as a reader's browser gets them.
+
+    The page is fetched with a query string of its own so that no cached copy (with someone
+    else's token) can answer.
+    """
+    path = f"/articles/{POST_SLUG}/?bench={secrets.token_hex(4)}"
+    status, headers, html = http_request(server.url + path)
+    cookies = http.cookies.SimpleCookie()
+    for name, value in headers:
+        if name.lower() == "set-cookie":
+            cookies.load(value)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    token = re.search(r'name="form_token" value="([^"]+)"', html)
+    if status != 200 or "csrftoken" not in cookies or not csrf or not token:
+        raise SystemExit(f"GET {path} ({status}) gave no csrftoken cookie, CSRF token or form_token")
+    return cookies["csrftoken"].value, csrf[1], token[1]
+
+
+def count_bench_comments(db_url):
+    return int(
+        psql(
+            db_url,
+            "SELECT count(*) FROM comments_comment c JOIN articles_article a ON a.id = c.article_id "
+            f"WHERE a.slug = '{POST_SLUG}'",
+        )
+    )
+
+
+def bench_posts(cfg, server, db_url):
+    cookie, csrf, form_token = comment_form(server)
+    fields = {
+        "csrfmiddlewaretoken": csrf,
+        "form_token": form_token,
+        "author_name": "Bench preflight",
+        "author_email": f"bench-preflight-{secrets.token_hex(4)}@example.com",
+        "body": "One comment before the load, to check the form is accepted.",
+        "honeypot": "",
+    }
+    status, _headers, body = http_request(
+        f"{server.url}/articles/{POST_SLUG}/comments/",
+        method="POST",
+        headers={"Cookie": f"csrftoken={cookie}", "Content-Type": "application/x-www-form-urlencoded"},
+        body=urllib.parse.urlencode(fields),
+    )
+    if status != 303:
+        raise SystemExit(f"A single comment POST answered {status}, not 303:\n{body[:2000]}")
+    before = count_bench_comments(db_url)
+    run_id = secrets.token_hex(3)
+    # Posting stops at a whole Unix second (the Lua script can only read whole seconds); wrk
+    # goes on a few seconds more, idle, so that every answer in flight arrives.
+    launched = time.time()
+    deadline = int(launched) + cfg.duration
+    window = deadline - launched
+    result = wrk(
+        cfg,
+        "comment POST (wrk's req/s includes the idle tail)",
+        f"{server.url}/articles/{POST_SLUG}/comments/",
+        duration=cfg.duration + 4,
+        script=BENCH / "post_comment.lua",
+        args=[
+            f"/articles/{POST_SLUG}/comments/",
+            cookie,
+            csrf,
+            urllib.parse.quote(form_token, safe=""),
+            run_id,
+            str(deadline),
+        ],
+    )
+    time.sleep(1)
+    stored = count_bench_comments(db_url) - before
+    by_status = psql(
+        db_url,
+        "SELECT string_agg(status || ' ' || n, ', ') FROM (SELECT c.status, count(*) AS n "
+        "FROM comments_comment c WHERE c.author_email LIKE 'bench-" + run_id + "-%' GROUP BY 1) s",
+    )
+    duplicates = int(
+        psql(
+            db_url,
+            "SELECT count(*) FROM (SELECT author_email FROM comments_comment WHERE author_email LIKE "
+            f"'bench-{run_id}-%' GROUP BY 1 HAVING count(*) > 1) d",
+        )
+    )
+    extra = result.extra
+    posts = {
+        "result": result,
+        "see_other": extra.get("see_other", 0),
+        "other": extra.get("other", 0),
+        "other_statuses": extra.get("other_statuses", {}),
+        "seconds": window,
+        "stored": stored,
+        "by_status": by_status or "none",
+        "duplicates": duplicates,
+    }
+    posts["rate"] = posts["see_other"] / window
+    posts["ok"] = (
+        posts["other"] == 0
+        and result.bad_status == 0
+        and stored == posts["see_other"]
+        and posts["see_other"] + posts["other"] == result.requests
+        and duplicates == 0
+    )
+    log(
+        f"comment POST: {posts['rate']:.0f}/s, {posts['see_other']} answered 303, {posts['other']} other, "
+        f"{stored} stored ({posts['by_status']}), {duplicates} duplicates"
+    )
+    return posts
+
+
+def profile_article(env, name, requests):
+    log(f"profiling the {name} article view (pyinstrument, Django test client, {requests} requests)")
+    prefix = OUT / f"profile-article-{name}"
+    summary = tool(env, "profile", f"/articles/{ARTICLE_SLUG}/", str(requests), prefix)
+    tree = Path(f"{prefix}.txt").read_text()
+    flat = Path(f"{prefix}-flat.txt").read_text()
+    return summary, tree, flat
+
+
+def largest_thread(db_url):
+    """(slug, approved comments) of the article with the most approved comments."""
+    row = psql(
+        db_url,
+        "SELECT a.slug || '|' || t.n FROM (SELECT article_id, count(*) AS n FROM comments_comment "
+        "WHERE status = 'approved' GROUP BY 1 ORDER BY 2 DESC LIMIT 1) t "
+        "JOIN articles_article a ON a.id = t.article_id",
+    )
+    slug, count = row.split("|")
+    return slug, int(count)
+
+
+KEY_PLAN_LINE = re.compile(
+    r"(Scan|Sort|Limit|Aggregate|Join|Nested Loop|Gather|Execution Time|Planning Time|Rows Removed|"
+    r"Index Cond|Recheck Cond|Filter:|Hash Cond|Heap Fetches|SubPlan|InitPlan)"
+)
+
+
+def explain(db_url, sql, name):
+    plan = psql(db_url, f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+    (OUT / f"explain-{name}.txt").write_text(f"{sql}\n\n{plan}\n")
+    lines = [line.rstrip() for line in plan.splitlines() if KEY_PLAN_LINE.search(line)]
+    return lines[:24]
+
+
+def bench_large(cfg, cleanup, base_env):
+    if cfg.large_database_url:
+        db_url = cfg.large_database_url
+        log("large data: using BENCH_LARGE_DATABASE_URL as it is")
+        generated = "an existing database (BENCH_LARGE_DATABASE_URL)"
+        env = site_environment(cfg, db_url, CACHE_URL="dummy://", **base_env)
+        manage(env, "migrate", "--noinput", "-v", "0")
+    else:
+        db_url = create_scratch_database(cfg, cleanup, "smpinfo_bench_large")
+        env = site_environment(cfg, db_url, CACHE_URL="dummy://", **base_env)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        log(f"generate_demo_data --articles {cfg.large_articles} --comments {cfg.large_comments}")
+        started = time.monotonic()
+        output = manage(
+            env,
+            "generate_demo_data",
+            "--articles",
+            str(cfg.large_articles),
+            "--comments",
+            str(cfg.large_comments),
+            timeout=3600,
+        )
+        (OUT / "generate_demo_data.log").write_text(output)
+        generated = (
+            f"`generate_demo_data --articles {cfg.large_articles} --comments {cfg.large_comments}` "
+            f"in {time.monotonic() - started:.0f} s"
+        )
+        log(f"demo data generated in {time.monotonic() - started:.0f} s")
+
+    sizes = psql(
+        db_url,
+        "SELECT (SELECT count(*) FROM articles_article) || ' articles, ' || "
+        "(SELECT count(*) FROM comments_comment) || ' comments, ' || "
+        "(SELECT count(*) FROM comments_comment WHERE status = 'pending') || ' pending'",
+    )
+    slug, approved = largest_thread(db_url)
+    middle = max(1, (approved + 49) // 50 // 2)
+    session = tool(env, "session", BENCH_ADMIN)
+    if cfg.large_database_url:
+        cleanup.callback(
+            manage,
+            env,
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model\n"
+            "from django.contrib.sessions.models import Session\n"
+            f"Session.objects.filter(pk={session!r}).delete()\n"
+            f"get_user_model().objects.filter(username={BENCH_ADMIN!r}).delete()",
+        )
+    pages = [
+        ("home page", "/", None),
+        (f"largest thread, page 1 ({approved:,} approved)", f"/articles/{slug}/", None),
+        (f"largest thread, page {middle}", f"/articles/{slug}/?page={middle}", None),
+        ("moderation queue, page 1 (logged in)", "/admin/comments/comment/", f"sessionid={session}"),
+        (f"search ?q={SEARCH_QUERY}", f"/search/?q={SEARCH_QUERY}", None),
+    ]
+    server = Server("large-uncached", env)
+    cleanup.callback(server.stop)
+    server.start()
+    rows = []
+    for label, path, cookie in pages:
+        headers = [f"Cookie: {cookie}"] if cookie else []
+        status = http_request(server.url + path, headers=dict(h.split(": ", 1) for h in headers))[0]
+        if status != 200:
+            log(f"{label}: {path} answers {status}; not measured")
+            rows.append({"label": label, "path": path, "status": status, "result": None})
+            continue
+        wrk(cfg, f"warm-up {label}", server.url + path, connections=1, threads=1, duration=2, headers=headers)
+        result = wrk(cfg, label, server.url + path, connections=1, threads=1, headers=headers)
+        rows.append({"label": label, "path": path, "status": status, "result": result})
+    server.stop()
+
+    log("SQL of each page, and EXPLAIN (ANALYZE, BUFFERS) of the slow ones")
+    anonymous = [row["path"] for row in rows if row["status"] == 200 and "admin" not in row["path"]]
+    admin = [row["path"] for row in rows if row["status"] == 200 and "admin" in row["path"]]
+    captured = tool(env, "queries", *anonymous) if anonymous else []
+    if admin:
+        captured += tool(env, "queries", "--user", BENCH_ADMIN, *admin)
+    by_path = {page["url"]: page for page in captured}
+    for number, row in enumerate(rows, start=1):
+        page = by_path.get(row["path"])
+        row["queries"] = page["queries"] if page else []
+        row["explains"] = []
+        slow = [query for query in row["queries"] if query["ms"] >= 5][:3]
+        slow_page = row["result"] is not None and row["result"].p50_ms >= TARGETS["p50_ms"]
+        if not slow and slow_page and row["queries"]:
+            slow = row["queries"][:1]
+        for index, query in enumerate(slow, start=1):
+            row["explains"].append(
+                {
+                    "sql": query["sql"],
+                    "ms": query["ms"],
+                    "plan": explain(db_url, query["sql"], f"{number}-{index}"),
+                }
+            )
+    return {"generated": generated, "sizes": sizes, "rows": rows, "workers": (server.workers, server.threads)}
+
+
+# Results ---------------------------------------------------------------------------------------
+
+
+def machine(cfg, db_url):
+    import django
+    import gunicorn
+    import redis
+
+    meminfo = Path("/proc/meminfo").read_text()
+    memory_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo)[1])
+    cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+    debian = Path("/etc/debian_version").read_text().strip() if Path("/etc/debian_version").exists() else "?"
+    commit = run(["git", "rev-parse", "--short", "HEAD"], check=False).strip() or "?"
+    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], check=False).strip()
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": f"{cpu[1].strip() if cpu else '?'}; `nproc` = {run(['nproc']).strip()}",
+        "memory": f"{memory_kb / 1024 / 1024:.1f} GiB",
+        "os": f"Debian {debian}, Linux {platform.release()}",
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "postgresql": psql(db_url, "SHOW server_version"),
+        "redis": redis.Redis.from_url(cfg.redis_url).info("server")["redis_version"],
+        "wrk": wrk_version(),
+        "commit": commit + (" with uncommitted changes" if dirty else ""),
+        "load": load_average(),
+    }
+
+
+def load_average():
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def wrk_version():
+    result = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+    first = (result.stdout + result.stderr).strip().splitlines()
+    return first[0].split(" [")[0] if first else "wrk"
+
+
+def fmt_row(name, result, *, ratio=None, note=""):
+    if result is None:
+        return f"| {name} | – | – | – | – | {note} |"
+    errors = result.bad_status + result.socket_errors
+    ratio_text = f"{ratio:.0%}" if ratio is not None else ""
+    return (
+        f"| {name} | {result.rps:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} | {errors} | "
+        f"{ratio_text}{' ' if ratio_text and note else ''}{note} |"
+    )
+
+
+def flat_profile_lines(flat, count):
+    """pyinstrument's flat listing without its banner."""
+    lines = [line.rstrip() for line in flat.splitlines()]
+    start = next((i + 1 for i, line in enumerate(lines) if line.startswith("Profile at")), 0)
+    return [line for line in lines[start:] if line][:count]
+
+
+def category_rows(uncached, cached):
+    cached = dict(cached)
+    rows = []
+    for name, share in uncached:
+        other = cached.pop(name, 0.0)
+        if share >= 0.5 or other >= 0.5:
+            rows.append(f"| {name} | {share:.0f}% | {other:.0f}% |")
+    rows += [f"| {name} | 0% | {share:.0f}% |" for name, share in cached.items() if share >= 0.5]
+    return rows
+
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def render(cfg, info, a, b, posts, profile, large, diagnostics):
+    lines = [BEGIN, ""]
+    lines += [
+        f"Produced by `{cfg.command}` on {info['date']}"
+        + (" (smoke test: not representative)." if cfg.quick else "."),
+        "",
+        "| machine | |",
+        "|---|---|",
+        f"| CPU | {info['cpu']} |",
+        f"| memory | {info['memory']} |",
+        f"| system | {info['os']} |",
+        f"| Python / Django / gunicorn | {info['python']} / {info['django']} / {info['gunicorn']} |",
+        f"| PostgreSQL / Redis | {info['postgresql']} / {info['redis']} |",
+        f"| load tool | {info['wrk']}, on the same machine |",
+        f"| code | {info['commit']} |",
+        f"| load average (1, 5, 15 min) | {info['load']} before, {info['load_end']} after |",
+        "",
+        f"wrk: {cfg.threads} threads, {cfg.connections} connections, {cfg.duration} s per run, "
+        f"{cfg.rounds} alternated rounds per instance (medians below; every round in bench/out/wrk.log). "
+        "Errors = non-2xx/3xx answers + socket errors.",
+        "",
+    ]
+    # Throughput.
+    static_a = median_result([r[0] for r in a["rounds"]], "static")
+    cached = median_result([r[1] for r in a["rounds"]], "cached")
+    static_b = median_result([r[0] for r in b["rounds"]], "static")
+    uncached = median_result([r[1] for r in b["rounds"]], "uncached")
+    cached_ratio = cached.rps / static_a.rps
+    uncached_ratio = uncached.rps / static_b.rps
+    lines += [
+        "### Throughput",
+        "",
+        f"Instance A: `gunicorn.conf.py` as the README recommends, Redis cache → "
+        f"{a['server'].workers} processes × {a['server'].threads} threads. Instance B: `CACHE_URL=dummy://`, "
+        f"the same {b['server'].workers} × {b['server'].threads} (`WEB_CONCURRENCY`, `GUNICORN_THREADS`).",
+        "",
+        "| what | req/s | p50 ms | p99 ms | errors | of static / target |",
+        "|---|---:|---:|---:|---:|---|",
+        fmt_row(f"A: static `{a['css']}`", static_a),
+        fmt_row(
+            f"A: article `/articles/{ARTICLE_SLUG}/`, cached",
+            cached,
+            ratio=cached_ratio,
+            note=f"≥ 70%: {verdict(cached_ratio >= TARGETS['cached'])}",
+        ),
+        fmt_row("B: static (same file)", static_b),
+        fmt_row(
+            "B: article, uncached",
+            uncached,
+            ratio=uncached_ratio,
+            note=f"≥ 25%: {verdict(uncached_ratio >= TARGETS['uncached'])}",
+        ),
+        "",
+        "Per round (req/s):",
+        "",
+        "| round | A static | A cached | B static | B uncached |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for number, (ra, rb) in enumerate(zip(a["rounds"], b["rounds"], strict=True), start=1):
+        figures = " | ".join(f"{result.rps:,.0f}" for result in (*ra, *rb))
+        lines.append(f"| {number} | {figures} |")
+    lines += [
+        "",
+        f"Article response headers: A: {a['headers']}. B: {b['headers']}.",
+        "",
+        f"Worker recycling (`max_requests = 2000` ± 200 in gunicorn.conf.py) during these rounds: "
+        f"A {a['restarts']} restarts, B {b['restarts']}. Diagnostic, one round each with "
+        "`--max-requests 0` added (not the recommended configuration):",
+        "",
+        "| instance | static req/s | article req/s | article p50 ms | article / static |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, label, (static, article) in diagnostics:
+        lines.append(
+            f"| {name} ({label}) | {static.rps:,.0f} | {article.rps:,.0f} | {article.p50_ms:.1f} | "
+            f"{article.rps / static.rps:.0%} |"
+        )
+    lines.append("")
+    # Posts.
+    result = posts["result"]
+    lines += [
+        "### Comment POSTs (instance A, PostgreSQL)",
+        "",
+        f"`bench/post_comment.lua`: each POST a new reader (unique email and text), the CSRF cookie and "
+        f"token and the signed `form_token` from the article page, empty honeypot; "
+        f"`COMMENTS_RATE_LIMIT=0`, `COMMENTS_MIN_SUBMIT_SECONDS=0`, moderation `all`. Posting for "
+        f"{posts['seconds']:.2f} s, then wrk waits for the answers in flight.",
+        "",
+        "| POST/s | p50 ms | p99 ms | answers | 303 | other answers | socket errors | new rows in the DB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {posts['rate']:,.0f} | {result.p50_ms:.1f} | {result.p99_ms:.1f} | {result.requests:,} | "
+        f"{posts['see_other']:,} | {posts['other']:,} {posts['other_statuses'] or ''} | "
+        f"{result.socket_errors} | {posts['stored']:,} ({posts['by_status']}) |",
+        "",
+        f"Every 303 stored exactly once (new rows = 303 answers = all answers, no email twice): "
+        f"{verdict(posts['ok'])}. Target ≥ {TARGETS['posts']} POST/s with zero errors: "
+        f"{verdict(posts['ok'] and posts['rate'] >= TARGETS['posts'] and result.socket_errors == 0)}.",
+        "",
+    ]
+    # Large data.
+    workers, threads = large["workers"]
+    lines += [
+        "### Latency on 10,000 articles and 1,000,000 comments (uncached)",
+        "",
+        f"Data: {large['generated']}: {large['sizes']}. Dummy-cache instance, {workers} × {threads}; "
+        f"wrk with **one connection** ({cfg.duration} s per page), so the latency is the page's own, not "
+        "queueing. Queries: the page fetched once in-process (Django test client), each statement timed.",
+        "",
+        "| page | status | req/s | p50 ms | p99 ms | queries | SQL ms (slowest) | p50 < 100 ms |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in large["rows"]:
+        result = row["result"]
+        total = sum(query["ms"] for query in row["queries"])
+        slowest = f"{total:.1f} ({row['queries'][0]['ms']:.1f})" if row["queries"] else "–"
+        if result is None:
+            note = "not available yet" if row["status"] == 404 else "error"
+            lines.append(f"| {row['label']} `{row['path']}` | {row['status']} | – | – | – | – | – | {note} |")
+            continue
+        lines.append(
+            f"| {row['label']} `{row['path']}` | {row['status']} | {result.rps:,.1f} | {result.p50_ms:.1f} | "
+            f"{result.p99_ms:.1f} | {len(row['queries'])} | {slowest} | "
+            f"{verdict(result.p50_ms < TARGETS['p50_ms'])} |"
+        )
+    lines.append("")
+    explains = [(row, item) for row in large["rows"] for item in row["explains"]]
+    if explains:
+        lines += [
+            "#### Slow queries (≥ 5 ms, or the slowest of a page over 100 ms): EXPLAIN (ANALYZE, BUFFERS)",
+            "",
+            "Key lines; full plans in bench/out/explain-*.txt.",
+            "",
+        ]
+        for row, item in explains:
+            sql = item["sql"] if len(item["sql"]) <= 600 else item["sql"][:600] + " …"
+            lines += [
+                f"**{row['label']}** — {item['ms']:.1f} ms:",
+                "",
+                "```sql",
+                sql,
+                "```",
+                "```",
+                *item["plan"],
+                "```",
+                "",
+            ]
+    # Profile.
+    summary, _tree, flat, article_queries, in_process, cached_summary = profile
+    sql_ms = sum(query["ms"] for query in article_queries)
+    lines += [
+        "### Time per request inside Django",
+        "",
+        "Django's test client in one process, 500 GETs each after a warm-up (no gunicorn, no network, "
+        "no wrk on the same cores): what a request costs in the application itself.",
+        "",
+        "| request | ms per request |",
+        "|---|---:|",
+        f"| static CSS (Redis-cache settings) | {in_process['static']:.2f} |",
+        f"| article, cached (Redis) | {in_process['cached']:.2f} |",
+        f"| article, uncached (`dummy://`) | {in_process['uncached']:.2f} |",
+        "",
+        "### Profile of the uncached article view",
+        "",
+        f"pyinstrument, {summary['requests']} GETs of `/articles/{ARTICLE_SLUG}/` through Django's test "
+        f"client in one process (dummy cache, PostgreSQL): {summary['ms_unprofiled']:.1f} ms per request "
+        f"without the profiler, {summary['ms_per_request']:.1f} ms with it (no gunicorn, no network). "
+        f"The page runs {len(article_queries)} SQL queries, {sql_ms:.1f} ms "
+        "in all (timed around each cursor.execute). Own time by kind of code (built-ins and "
+        "lazy-object helpers counted with their caller), beside the same for 1,000 cached hits "
+        "(Redis settings; call trees in bench/out/profile-article-*.txt):",
+        "",
+        "| where | uncached | cached |",
+        "|---|---:|---:|",
+        *category_rows(summary["categories"], cached_summary["categories"]),
+        "",
+        "Functions of the uncached view by own time (seconds over all requests):",
+        "",
+        "```",
+        *flat_profile_lines(flat, 25),
+        "```",
+        "",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+DEFAULT_RESULTS = """# Benchmarks
+
+`make bench` runs bench/run.py; the figures below are written by it.
+
+{auto}
+
+## What limits throughput now
+
+(To be written from the figures above.)
+"""
+
+
+def write_results(cfg, text):
+    path = cfg.results
+    if path.exists() and BEGIN in path.read_text():
+        current = path.read_text()
+        before, rest = current.split(BEGIN, 1)
+        after = rest.split(END, 1)[1] if END in rest else ""
+        path.write_text(before + text + after)
+    else:
+        path.write_text(DEFAULT_RESULTS.format(auto=text))
+    log(f"results written to {path.relative_to(ROOT)}")
+
+
+# Main ------------------------------------------------------------------------------------------
+
+SECRET_KEY = secrets.token_urlsafe(50)  # throwaway: sessions and form tokens of this run only
+
+
+def main():
+    cfg = parse_config()
+    OUT.mkdir(exist_ok=True)
+    (OUT / "wrk.log").write_text("")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
+    ensure_tools()
+    check_services(cfg)
+
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(clear_site_cache, cfg.redis_url)
+        clear_site_cache(cfg.redis_url)
+        db_url = cfg.database_url or create_scratch_database(cfg, cleanup, "smpinfo_bench")
+        env = site_environment(cfg, db_url)
+        if cfg.database_url:
+            cleanup.callback(
+                manage,
+                env,
+                "shell",
+                "-c",
+                f"from articles.models import Article; Article.objects.filter(slug={POST_SLUG!r}).delete()",
+            )
+        prepare_database(env)
+        info = machine(cfg, db_url)
+
+        # A: the recommended configuration, pages cached however the site caches them.
+        server_a = Server("A-cached", env)
+        cleanup.callback(server_a.stop)
+        server_a.start()
+        css = static_css_url(server_a)
+        page = f"/articles/{ARTICLE_SLUG}/"
+        a = {
+            "server": server_a,
+            "css": css,
+            "headers": response_headers(server_a, page),
+            "rounds": alternate(cfg, server_a, [("A static", css), ("A article cached", page)]),
+        }
+        a["restarts"] = server_a.restarts()
+        posts = bench_posts(cfg, server_a, db_url)
+        server_a.stop()
+
+        # B: nothing cached, the same processes and threads as A.
+        processes = {"WEB_CONCURRENCY": str(server_a.workers), "GUNICORN_THREADS": str(server_a.threads)}
+        env_b = site_environment(cfg, db_url, CACHE_URL="dummy://", **processes)
+        server_b = Server("B-uncached", env_b)
+        cleanup.callback(server_b.stop)
+        server_b.start()
+        b = {
+            "server": server_b,
+            "headers": response_headers(server_b, page),
+            "rounds": alternate(cfg, server_b, [("B static", css), ("B article uncached", page)]),
+        }
+        b["restarts"] = server_b.restarts()
+        server_b.stop()
+
+        # Diagnostic: the same two instances without worker recycling (max_requests), one round.
+        once = dataclasses.replace(cfg, rounds=1)
+        diagnostics = []
+        for name, server_env, label in (
+            ("A-no-recycling", env, "cached"),
+            ("B-no-recycling", env_b, "uncached"),
+        ):
+            server = Server(name, server_env, args=("--max-requests", "0"))
+            cleanup.callback(server.stop)
+            server.start()
+            pairs = [(f"{name} static", css), (f"{name} article {label}", page)]
+            diagnostics.append((name, label, alternate(once, server, pairs)[0]))
+            server.stop()
+
+        profile = profile_article(env_b, "uncached", 300)
+        cached_profile = profile_article(env, "cached", 1000)[0]
+        article_queries = tool(env_b, "queries", page)[0]["queries"]
+        log("time per request in-process: static file, cached and uncached article")
+        in_process = {
+            "static": tool(env, "timing", "500", css)[css],
+            "cached": tool(env, "timing", "500", page)[page],
+            "uncached": tool(env_b, "timing", "500", page)[page],
+        }
+        large = bench_large(cfg, cleanup, processes)
+        info["load_end"] = load_average()
+        profile = (*profile, article_queries, in_process, cached_profile)
+        write_results(cfg, render(cfg, info, a, b, posts, profile, large, diagnostics))
+    log("done")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,478 @@
+"""Fill the database with generated articles and comments, for demos and benchmarks.
+
+Everything it writes is marked by its slug: `demo-article-<n>`. It refuses to touch a
+database that holds anything else unless told to with --force.
+"""
+
+import bisect
+import random
+import time
+from datetime import timedelta
+from itertools import islice
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles import markdown
+from articles.markdown import render_markdown
+from articles.models import Article, SideEffect
+from comments.models import Comment
+
+# The command that recomputes what Article.save() derives from all of an article's text
+# (search index, reading time), run after the bulk inserts when the project has it.
+SEARCH_INDEX_COMMAND = "rebuild_search_index"
+
+DEMO_PREFIX = "demo-"
+SLUG_PREFIX = "demo-article-"
+DEFAULT_SEED = 20240611
+# The first article of a run gets a tenth of its comments, but at most 12,000 (so from 120,000
+# comments on it has over 10,000 approved ones), and never less than 1%.
+HOT_ARTICLE_SHARE = 10
+HOT_ARTICLE_CAP = 12_000
+HOT_ARTICLE_FLOOR = 100
+
+# Status of a generated comment and how often it occurs.
+STATUS_WEIGHTS = [
+    (Comment.Status.APPROVED, 0.88),
+    (Comment.Status.PENDING, 0.07),
+    (Comment.Status.SPAM, 0.04),
+    (Comment.Status.REJECTED, 0.01),
+]
+HELD_REASON = "Every new comment is held for moderation."
+SPAM_REASONS = [
+    "The hidden anti-spam field was filled in (a bot).",
+    "Contains the blocked phrase “cheap pills”.",
+    "Sent 0.4 s after the form was shown (minimum 2.0 s).",
+]
+
+TITLE_TEMPLATES = [
+    "{topic}: what to expect",
+    "{topic}, explained",
+    "A practical guide to {topic_lower}",
+    "{topic}: questions readers ask",
+    "What nobody tells you about {topic_lower}",
+    "{topic} in {year}: an honest look",
+    "{topic}: myths and facts",
+    "Before you book: {topic_lower}",
+]
+TOPICS = [
+    "Healing after scalp micropigmentation",
+    "Choosing an SMP practitioner",
+    "Scalp micropigmentation for women",
+    "SMP and thinning hair",
+    "Touch-up sessions",
+    "Pigment colour and skin tone",
+    "Scalp micropigmentation over scars",
+    "Aftercare in the first week",
+    "Sun protection after SMP",
+    "The cost of scalp micropigmentation",
+    "SMP versus hair transplants",
+    "Fading and how to prevent it",
+    "Working out after treatment",
+    "Redness after a session",
+    "The hairline consultation",
+    "Living with SMP for ten years",
+    "Removing scalp micropigmentation",
+    "SMP for alopecia",
+    "Sensitive scalps and SMP",
+    "The first session, hour by hour",
+]
+SUMMARY_TEMPLATES = [
+    "What {topic_lower} involves, how long it takes and the questions worth asking first.",
+    "A plain-language look at {topic_lower}, with advice from practitioners and readers.",
+    "Everything about {topic_lower} in one place: the facts, the risks and what helps.",
+]
+BODIES = [
+    "Scalp micropigmentation (SMP) places tiny dots of pigment in the scalp to give the look "
+    "of short hair or a fuller head of hair. This article looks at one part of the treatment "
+    "in detail.\n\n## What happens\n\nMost people notice **some redness** for a day or two. "
+    "It settles by itself.\n\n## What helps\n\n- keep the scalp clean and dry\n- avoid the sun "
+    "and heavy sweating for a few days\n- follow your practitioner's aftercare notes\n\n"
+    "Read more about the [side effects of scalp micropigmentation]"
+    "(/articles/side-effects-of-scalp-micropigmentation/).",
+    "Many readers write to us with the same questions. Here are the answers, in order.\n\n"
+    "## Is it painful?\n\nMost people describe it as *uncomfortable rather than painful*.\n\n"
+    "## How many sessions?\n\nUsually two or three, a week or more apart.\n\n## How long does "
+    "it last?\n\nYears, with a touch-up now and then as the pigment softens.\n\n"
+    "See also [what scalp micropigmentation is](/articles/what-is-scalp-micropigmentation/).",
+    "Choosing well matters more than anything else. A careful practitioner uses sterile, "
+    "suitable pigments and the right depth.\n\n## Questions to ask\n\n1. Which pigment do you "
+    "use, and why?\n2. Can I see healed results, not only fresh ones?\n3. What happens if I "
+    "react to the pigment?\n\n## Warning signs\n\n> A price that seems too good to be true "
+    "usually is.\n\nTake your time and compare.",
+]
+SIDE_EFFECT_POOL = [
+    ("Redness", "Common", "A day or two", "The needle irritates the skin.", "Keep the scalp clean."),
+    ("Itchy scalp", "Common", "A few days", "Healing skin.", "Don't scratch; ask about a lotion."),
+    ("Swollen lymph nodes", "Occasional", "Goes away with time", "Unsuitable pigment.", "See a doctor."),
+    ("Allergic reaction", "Rare", "Until treated", "An allergy to the pigment.", "Ask for a patch test."),
+    ("Blueness of the scalp", "Rare", "Permanent", "Wrong pigment or depth.", "Choose carefully."),
+    ("Mid-treatment fading", "Common", "Until the next session", "Normal healing.", "Expected."),
+    ("Flaking", "Common", "About a week", "Healing skin sheds.", "Let it fall away by itself."),
+    ("Tenderness", "Common", "A day or two", "The treatment itself.", "Avoid tight hats."),
+    ("Uneven dots", "Occasional", "Until corrected", "Technique.", "Ask for a touch-up."),
+    ("Pigment migration", "Rare", "Permanent", "Too deep or too much ink.", "Laser may help."),
+]
+SIDE_EFFECT_DESCRIPTION = (
+    "Some people notice **{name_lower}** after treatment. It is usually mild.\n\n"
+    "- how common: {frequency_lower}\n- how long: {duration_lower}\n\n"
+    "Talk to your practitioner if it worries you."
+)
+FIRST_NAMES = [
+    "Alex", "Sam", "Jordan", "Chris", "Pat", "Maria", "Ahmed", "Wei", "Priya", "Tom", "Lena",
+    "Carlos", "Aisha", "Dmitri", "Emma", "Kofi", "Yuki", "Noah", "Fatima", "Liam", "Sofia",
+    "Mateo", "Chloe", "Omar", "Hannah", "Ravi", "Grace", "Jonas", "Ines", "Kenji",
+]  # fmt: skip
+LAST_NAMES = [
+    "Smith", "Garcia", "Nguyen", "Müller", "Okafor", "Kowalski", "Rossi", "Haddad", "Kim",
+    "Johnson", "Silva", "Patel", "Dubois", "Ivanov", "Brown", "Cohen", "Larsen", "Tanaka",
+    "Murphy", "Costa", "Novak", "Ali", "Schmidt", "Evans", "Moreau",
+]  # fmt: skip
+SENTENCES = [
+    "Thanks for writing this, it answered most of my questions.",
+    "I had my second session last week and the redness was gone after two days.",
+    "My practitioner said the same thing about avoiding the sun.",
+    "Does anyone know how long before I can go to the gym again?",
+    "The itching was the worst part for me, but it passed.",
+    "I wish I had read this before my first session.",
+    "Great article, clear and honest.",
+    "Mine faded a bit between sessions, exactly as described here.",
+    "How do you choose the right shade for grey hair?",
+    "Three years in and I am still happy with the result.",
+    "I went to a cheap clinic first and had to get it corrected.",
+    "Is it normal for the hairline to look darker in the first week?",
+    "The patch test was a good idea, I am glad I asked for one.",
+    "My scalp flaked for about a week, nothing serious.",
+    "Can you do an article about touch-ups?",
+    "I found the table at the top very useful.",
+    "Sweating at work was my main worry, but it was fine.",
+    "I would add: take photos every day so you can see the healing.",
+    "It took three sessions in total for me.",
+    "Not painful at all, just a bit uncomfortable around the crown.",
+]  # fmt: skip
+SPAM_SENTENCES = [
+    "Best prices on hair products, visit www.example.com now!",
+    "cheap pills cheap pills cheap pills",
+    "Earn money from home, click here http://example.net",
+]
+USER_AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Mobile Safari/537.36",
+]
+
+
+def batched(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def body_fields(body):
+    """The article fields that Article.save() derives from `body`, computed once per template.
+
+    bulk_create does not call save(). When the Markdown module also lists the body's
+    headings (for the article's table of contents) and the model stores them, they are
+    filled too.
+    """
+    with_headings = getattr(markdown, "render_markdown_with_headings", None)
+    field_names = {field.name for field in Article._meta.get_fields()}
+    if with_headings is not None and "body_headings" in field_names:
+        body_html, headings = with_headings(body)
+        return {"body": body, "body_html": body_html, "body_headings": headings}
+    return {"body": body, "body_html": render_markdown(body)}
+
+
+def lower_first(text):
+    """ "Touch-up sessions" -> "touch-up sessions", but "SMP for alopecia" keeps its acronym."""
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+
+def hot_article_share(total_comments):
+    """How many of the comments go to the run's first article."""
+    share = min(total_comments // HOT_ARTICLE_SHARE, HOT_ARTICLE_CAP)
+    return max(share, total_comments // HOT_ARTICLE_FLOOR)
+
+
+def comments_per_article(rng, articles, total):
+    """Split `total` comments over `articles` counts: a hot first article, the rest skewed.
+
+    The others get weights drawn from a Pareto distribution (a few popular threads, a
+    long tail of quiet ones), then whole counts by largest remainder so they add up.
+    With 10,000 articles the largest of them gets some fifty times the median.
+    """
+    if articles == 0:
+        return []
+    hot = hot_article_share(total) if articles > 1 else total
+    hot = min(hot, total)
+    rest = total - hot
+    weights = [rng.paretovariate(2.0) for _ in range(articles - 1)]
+    weight_sum = sum(weights) or 1.0
+    shares = [rest * weight / weight_sum for weight in weights]
+    counts = [int(share) for share in shares]
+    missing = rest - sum(counts)
+    by_remainder = sorted(range(len(shares)), key=lambda i: shares[i] - counts[i], reverse=True)
+    for i in by_remainder[:missing]:
+        counts[i] += 1
+    return [hot, *counts]
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate demo content: N published articles (slugs demo-article-<n>, 3 to 6 side effects "
+        "each) and M comments spread unevenly over them (the first article gets a tenth of them, "
+        "at most 12,000: from 120,000 comments on, one thread has over 10,000 approved "
+        "comments), mostly approved, some pending, spam or rejected, dated over the past year. "
+        "The same --seed gives the same content. Refuses to run on a database that holds content "
+        "other than demo content (an article whose slug does not start with “demo-”) unless --force "
+        "is given. Running it again never deletes anything: it adds new articles numbered after the "
+        "highest existing demo-article-<n>, and new comments."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--articles", type=int, default=50, help="Articles to create (default 50).")
+        parser.add_argument("--comments", type=int, default=2000, help="Comments to create (default 2000).")
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=f"Random seed (default {DEFAULT_SEED})."
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=5000, help="Rows per INSERT and transaction (default 5000)."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Add demo content even though the database holds real (non-demo) content.",
+        )
+
+    def handle(self, *args, articles, comments, seed, batch_size, force, **options):
+        if articles < 0 or comments < 0:
+            raise CommandError("--articles and --comments must be zero or more.")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if comments and not articles:
+            raise CommandError("Comments need articles: give --articles 1 or more.")
+        if not force:
+            self.refuse_real_content()
+
+        self.started = time.monotonic()
+        self.now = timezone.now()
+        first_number = self.next_article_number()
+        # Mixing the first number into the seed: a re-run with the same seed adds different
+        # titles instead of repeating the previous run's, and a run on an empty database is
+        # always the same.
+        rng = random.Random(f"{seed}:{first_number}")
+
+        article_rows = self.create_articles(rng, articles, first_number, batch_size)
+        side_effect_total = self.create_side_effects(rng, article_rows, batch_size)
+        self.rebuild_search_index(article_rows)
+        counts = comments_per_article(rng, len(article_rows), comments)
+        created = self.create_comments(rng, article_rows, counts, comments, batch_size)
+        self.analyze()
+
+        elapsed = time.monotonic() - self.started
+        hot = ""
+        if article_rows:
+            slug = article_rows[0][1]
+            approved = Comment.objects.approved().filter(article__slug=slug).count()
+            hot = f" First article: /articles/{slug}/ with {approved:,} approved comments."
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Done: {len(article_rows):,} articles, {side_effect_total:,} side effects and "
+                f"{sum(created.values()):,} comments ("
+                + ", ".join(f"{created[status]:,} {status}" for status, _ in STATUS_WEIGHTS)
+                + f") in {elapsed:.1f} s.{hot}"
+            )
+        )
+
+    # Safety ----------------------------------------------------------------------
+
+    def refuse_real_content(self):
+        real = Article.objects.exclude(slug__startswith=DEMO_PREFIX)
+        count = real.count()
+        if count:
+            examples = ", ".join(real.order_by("pk").values_list("slug", flat=True)[:3])
+            real_comments = Comment.objects.exclude(article__slug__startswith=DEMO_PREFIX).count()
+            raise CommandError(
+                f"This database holds real content: {count:,} article{'s' if count != 1 else ''} whose "
+                f"slug does not start with “{DEMO_PREFIX}” (e.g. {examples}) and {real_comments:,} "
+                f"comment{'s' if real_comments != 1 else ''} on them. generate_demo_data only fills an "
+                "empty or demo-only database; use --force to add demo content anyway."
+            )
+
+    def next_article_number(self):
+        numbers = [0]
+        for slug in Article.objects.filter(slug__startswith=SLUG_PREFIX).values_list("slug", flat=True):
+            suffix = slug.removeprefix(SLUG_PREFIX)
+            if suffix.isdigit():
+                numbers.append(int(suffix))
+        return max(numbers) + 1
+
+    # Articles and side effects ------------------------------------------------------
+
+    def create_articles(self, rng, total, first_number, batch_size):
+        """Create the articles; return [(pk, slug, published_at)] in order, the first one hot."""
+        bodies = [body_fields(body) for body in BODIES]
+        span = timedelta(days=730).total_seconds()
+        rows = []
+        for index in range(total):
+            number = first_number + index
+            topic = rng.choice(TOPICS)
+            words = {"topic": topic, "topic_lower": lower_first(topic), "year": 2023 + index % 3}
+            if index == 0:
+                # The busiest thread: published over a year ago, so comments span the year.
+                published_at = self.now - timedelta(days=400)
+            else:
+                published_at = self.now - timedelta(seconds=rng.random() * span + 3600)
+            rows.append(
+                Article(
+                    title=rng.choice(TITLE_TEMPLATES).format(**words),
+                    slug=f"{SLUG_PREFIX}{number}",
+                    summary=rng.choice(SUMMARY_TEMPLATES).format(**words),
+                    **rng.choice(bodies),
+                    status=Article.Status.PUBLISHED,
+                    published_at=published_at,
+                    comments_open=index == 0 or rng.random() < 0.9,
+                )
+            )
+        done = 0
+        for batch in batched(rows, batch_size):
+            with transaction.atomic():
+                Article.objects.bulk_create(batch)
+            done += len(batch)
+            self.progress("articles", done, total)
+        slugs = [article.slug for article in rows]
+        pks = {}
+        for chunk in batched(slugs, 5000):
+            pks.update(Article.objects.filter(slug__in=chunk).values_list("slug", "pk"))
+        return [(pks[article.slug], article.slug, article.published_at) for article in rows]
+
+    def create_side_effects(self, rng, article_rows, batch_size):
+        descriptions = {}
+        for name, frequency, duration, _cause, _advice in SIDE_EFFECT_POOL:
+            text = SIDE_EFFECT_DESCRIPTION.format(
+                name_lower=name.lower(), frequency_lower=frequency.lower(), duration_lower=duration.lower()
+            )
+            descriptions[name] = (text, render_markdown(text))
+
+        def rows():
+            for article_pk, _slug, _published in article_rows:
+                for order, entry in enumerate(rng.sample(SIDE_EFFECT_POOL, rng.randint(3, 6)), start=1):
+                    name, frequency, duration, cause, advice = entry
+                    description, description_html = descriptions[name]
+                    yield SideEffect(
+                        article_id=article_pk,
+                        name=name,
+                        description=description,
+                        description_html=description_html,
+                        frequency=frequency,
+                        duration=duration,
+                        cause=cause,
+                        advice=advice,
+                        order=order * 10,
+                    )
+
+        done = 0
+        for batch in batched(rows(), batch_size):
+            with transaction.atomic():
+                SideEffect.objects.bulk_create(batch)
+            done += len(batch)
+        if done:
+            self.progress("side effects", done, done)
+        return done
+
+    # Comments ------------------------------------------------------------------------
+
+    def create_comments(self, rng, article_rows, counts, total, batch_size):
+        created = dict.fromkeys(Comment.Status.values, 0)
+        done = 0
+        for batch in batched(self.comment_rows(rng, article_rows, counts), batch_size):
+            with transaction.atomic():
+                Comment.objects.bulk_create(batch)
+            for comment in batch:
+                created[comment.status] += 1
+            done += len(batch)
+            self.progress("comments", done, total)
+        return created
+
+    def comment_rows(self, rng, article_rows, counts):
+        """Comments as readers might have written them, `counts[i]` on article i."""
+        statuses = [status for status, _ in STATUS_WEIGHTS]
+        cumulative = []
+        running = 0.0
+        for _, weight in STATUS_WEIGHTS:
+            running += weight
+            cumulative.append(running)
+        # (name shown, start of the email address) for every first and last name pair.
+        people = [
+            (f"{first} {last}", f"{slugify(first)}.{slugify(last)}")
+            for first in FIRST_NAMES
+            for last in LAST_NAMES
+        ]
+        year_ago = self.now - timedelta(days=365)
+        choice, randrange, random_ = rng.choice, rng.randrange, rng.random
+        for (article_pk, _slug, published_at), count in zip(article_rows, counts, strict=True):
+            start = max(published_at, year_ago)
+            span = (self.now - start).total_seconds()
+            for _ in range(count):
+                status = statuses[bisect.bisect_right(cumulative, random_() * running)]
+                name, email = choice(people)
+                created_at = start + timedelta(seconds=random_() * span)
+                if status == Comment.Status.SPAM:
+                    body, reason = choice(SPAM_SENTENCES), choice(SPAM_REASONS)
+                    moderated_at = None
+                else:
+                    body = " ".join(choice(SENTENCES) for _ in range(randrange(1, 4)))
+                    reason = HELD_REASON
+                    moderated_at = None
+                    if status != Comment.Status.PENDING:
+                        moderated_at = min(created_at + timedelta(minutes=randrange(10, 2880)), self.now)
+                if random_() < 0.85:
+                    ip = f"{choice(('192.0.2', '198.51.100', '203.0.113'))}.{randrange(1, 255)}"
+                else:
+                    ip = f"2001:db8:{randrange(1, 0xFFFF):x}::{randrange(1, 0xFFFF):x}"
+                yield Comment(
+                    article_id=article_pk,
+                    author_name=name,
+                    author_email=f"{email}{randrange(1, 500)}@example.com",
+                    body=body,
+                    status=status,
+                    status_reason=reason,
+                    created_at=created_at,
+                    ip_address=ip,
+                    user_agent=choice(USER_AGENTS),
+                    moderated_at=moderated_at,
+                )
+
+    # Output and upkeep ----------------------------------------------------------------
+
+    def progress(self, what, done, total):
+        percent = done * 100 // total if total else 100
+        elapsed = time.monotonic() - self.started
+        self.stdout.write(f"{what}: {done:,}/{total:,} ({percent}%) {elapsed:.0f} s")
+
+    def rebuild_search_index(self, article_rows):
+        if article_rows and SEARCH_INDEX_COMMAND in get_commands():
+            call_command(SEARCH_INDEX_COMMAND, stdout=self.stdout, stderr=self.stderr)
+            self.progress("search index", len(article_rows), len(article_rows))
+
+    def analyze(self):
+        """Leave PostgreSQL's tables as autovacuum would after a while: statistics for the planner,
+        and the visibility map that lets counts and the like be answered from an index alone.
+        Without it, the first minutes after a bulk load are slower than a running site."""
+        if connection.vendor != "postgresql":
+            return
+        # VACUUM cannot run inside a transaction (as when called from a test): ANALYZE alone then.
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        with connection.cursor() as cursor:
+            for model in (Article, SideEffect, Comment):
+                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+        self.progress(f"{command.lower()} tables", 3, 3)

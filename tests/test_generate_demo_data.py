@@ -1,0 +1,143 @@
+"""generate_demo_data fills an empty or demo-only database, repeatably, and never mixes with real content."""
+
+import re
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from articles.models import Article, SideEffect
+from comments.management.commands.generate_demo_data import hot_article_share
+from comments.models import Comment
+
+pytestmark = pytest.mark.django_db
+
+
+def generate(**options):
+    out = StringIO()
+    call_command("generate_demo_data", stdout=out, **options)
+    return out.getvalue()
+
+
+def test_a_small_run_creates_the_requested_articles_and_comments():
+    before = timezone.now()
+    generate(articles=5, comments=300)
+
+    articles = list(Article.objects.order_by("pk"))
+    assert [article.slug for article in articles] == [f"demo-article-{n}" for n in range(1, 6)]
+    assert Article.objects.published().count() == 5
+    assert all(article.title and article.summary and "<h2" in article.body_html for article in articles)
+    for article in articles:
+        effects = list(article.side_effects.all())
+        assert 3 <= len(effects) <= 6
+        assert len({effect.name for effect in effects}) == len(effects)
+        assert all(effect.description_html.startswith("<p>") for effect in effects)
+
+    assert Comment.objects.count() == 300
+    assert Comment.objects.filter(article=articles[0]).count() == 30  # a tenth goes to the first article
+    statuses = dict.fromkeys(Comment.Status.values, 0)
+    for status in Comment.objects.values_list("status", flat=True):
+        statuses[status] += 1
+    assert statuses["approved"] > 200
+    assert statuses["pending"] > 0
+    assert statuses["approved"] + statuses["pending"] + statuses["spam"] + statuses["rejected"] == 300
+    assert not Comment.objects.filter(created_at__lt=before - timedelta(days=366)).exists()
+    assert not Comment.objects.filter(created_at__gt=timezone.now()).exists()
+    assert not Comment.objects.filter(ip_address__isnull=True).exists()
+    assert not Comment.objects.filter(user_agent="").exists()
+    assert not Comment.objects.filter(author_email="").exists()
+
+
+def test_the_first_article_of_a_million_comments_gets_over_ten_thousand_approved_ones():
+    assert hot_article_share(1_000_000) == 12_000  # 88% approved: about 10,500
+    assert hot_article_share(2000) == 200
+    assert hot_article_share(10_000_000) == 100_000  # never less than 1%
+
+
+def test_the_same_seed_gives_the_same_content():
+    def content():
+        return (
+            list(Article.objects.order_by("slug").values_list("slug", "title", "summary", "published_at")),
+            list(SideEffect.objects.order_by("article__slug", "order").values_list("name", flat=True)),
+            list(Comment.objects.order_by("pk").values_list("article__slug", "author_name", "body")),
+        )
+
+    generate(articles=4, comments=50, seed=7)
+    first = content()
+    Article.objects.all().delete()
+
+    generate(articles=4, comments=50, seed=7)
+    titles, effects, comments = content()
+
+    assert [row[:3] for row in titles] == [row[:3] for row in first[0]]
+    assert effects == first[1]
+    assert comments == first[2]
+
+    Article.objects.all().delete()
+    generate(articles=4, comments=50, seed=8)
+    assert content()[0] != first[0]
+
+
+def test_refuses_a_database_with_real_content_and_says_why():
+    call_command("seed_content", stdout=StringIO())
+
+    with pytest.raises(CommandError) as refusal:
+        generate(articles=3, comments=10)
+
+    message = str(refusal.value)
+    assert "real content" in message
+    assert "2 articles" in message
+    assert "side-effects-of-scalp-micropigmentation" in message
+    assert "--force" in message
+    assert Article.objects.count() == 2
+    assert Comment.objects.count() == 0
+
+
+def test_force_adds_demo_content_beside_real_content():
+    call_command("seed_content", stdout=StringIO())
+    seeded = list(Article.objects.order_by("slug").values_list("slug", "title", "updated_at"))
+
+    generate(articles=3, comments=10, force=True)
+
+    assert Article.objects.filter(slug__startswith="demo-article-").count() == 3
+    assert Comment.objects.count() == 10
+    assert not Comment.objects.exclude(article__slug__startswith="demo-").exists()
+    assert list(Article.objects.exclude(slug__startswith="demo-").order_by("slug")
+                .values_list("slug", "title", "updated_at")) == seeded  # fmt: skip
+
+
+def test_running_again_on_demo_content_adds_new_articles():
+    generate(articles=3, comments=20)
+
+    generate(articles=2, comments=10)
+
+    slugs = set(Article.objects.values_list("slug", flat=True))
+    assert slugs == {f"demo-article-{n}" for n in range(1, 6)}
+    assert Comment.objects.count() == 30
+    assert Comment.objects.filter(article__slug__in=["demo-article-4", "demo-article-5"]).count() == 10
+
+
+def test_prints_a_progress_line_per_batch_and_a_summary():
+    output = generate(articles=2, comments=350, batch_size=100)
+
+    lines = output.splitlines()
+    progress = [line for line in lines if line.startswith("comments: ")]
+    assert [line.split(" (")[0] for line in progress] == [
+        "comments: 100/350",
+        "comments: 200/350",
+        "comments: 300/350",
+        "comments: 350/350",
+    ]
+    assert all(re.fullmatch(r"comments: [\d,]+/350 \(\d+%\) \d+ s", line) for line in progress)
+    assert "comments: 350/350 (100%)" in progress[-1]
+    assert any(line.startswith("articles: 2/2 (100%)") for line in lines)
+    assert re.search(r"Done: 2 articles, \d+ side effects and 350 comments \(.*\) in [\d.]+ s", output)
+
+
+def test_comments_need_articles():
+    with pytest.raises(CommandError, match="--articles"):
+        generate(articles=0, comments=10)
+    assert Comment.objects.count() == 0
