@@ -6,21 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0004_search_indexes'),
+        ("articles", "0004_search_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='article',
-            name='author',
-            field=models.ForeignKey(blank=True, help_text='Set to whoever first saves the article.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='articles', to=settings.AUTH_USER_MODEL),
+            model_name="article",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set to whoever first saves the article.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="articles",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='article',
-            name='title',
-            field=models.CharField(help_text='The page heading, also used in search results, feeds and the browser tab.', max_length=200),
+            model_name="article",
+            name="title",
+            field=models.CharField(
+                help_text="The page heading, also used in search results, feeds and the browser tab.",
+                max_length=200,
+            ),
         ),
     ]

@@ -5,35 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('comments', '0002_moderation_roles'),
+        ("comments", "0002_moderation_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='comment',
-            name='author_name',
-            field=models.CharField(help_text='Shown publicly with the comment.', max_length=100, verbose_name='name'),
+            model_name="comment",
+            name="author_name",
+            field=models.CharField(
+                help_text="Shown publicly with the comment.", max_length=100, verbose_name="name"
+            ),
         ),
         migrations.AlterField(
-            model_name='comment',
-            name='body',
-            field=models.TextField(help_text='Plain text; shown exactly as written, with its line breaks.', validators=[django.core.validators.MaxLengthValidator(5000)], verbose_name='comment'),
+            model_name="comment",
+            name="body",
+            field=models.TextField(
+                help_text="Plain text; shown exactly as written, with its line breaks.",
+                validators=[django.core.validators.MaxLengthValidator(5000)],
+                verbose_name="comment",
+            ),
         ),
         migrations.AlterField(
-            model_name='comment',
-            name='ip_address',
-            field=models.GenericIPAddressField(blank=True, help_text='For moderation only; the daily purge_comment_ips run removes it after 30 days.', null=True, verbose_name='IP address'),
+            model_name="comment",
+            name="ip_address",
+            field=models.GenericIPAddressField(
+                blank=True,
+                help_text="For moderation only; the daily purge_comment_ips run removes it after 30 days.",
+                null=True,
+                verbose_name="IP address",
+            ),
         ),
         migrations.AlterField(
-            model_name='comment',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Awaiting moderation'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('spam', 'Spam')], default='pending', help_text='Only approved comments are shown on the article. Spam and rejected comments are kept out of sight, so a mistake can be undone.', max_length=10),
+            model_name="comment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Awaiting moderation"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("spam", "Spam"),
+                ],
+                default="pending",
+                help_text="Only approved comments are shown on the article. Spam and rejected comments are kept out of sight, so a mistake can be undone.",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='comment',
-            name='user_agent',
-            field=models.CharField(blank=True, help_text='For moderation only; the daily purge_comment_ips run removes it after 30 days.', max_length=500, verbose_name='browser'),
+            model_name="comment",
+            name="user_agent",
+            field=models.CharField(
+                blank=True,
+                help_text="For moderation only; the daily purge_comment_ips run removes it after 30 days.",
+                max_length=500,
+                verbose_name="browser",
+            ),
         ),
     ]
