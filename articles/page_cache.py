@@ -2,21 +2,25 @@
 
 Anonymous readers get the home page, article pages, feeds and the sitemap from
 Django's cache (local memory, or Redis shared by every app server). Pages are
-never stale after a change a reader would see, because every cached page's key
-includes the current version of what it shows:
+never stale after a change a reader would see, because every cached page records
+the versions of what it shows, and is served only while they are current:
 
 - the `articles` scope: any article or side-effect change (publish, edit, thread
   opened or closed). Every page depends on it: lists, feeds, and each article
   page's "related articles".
-- the `thread:<slug>` scope: the article's comments (posted, approved, rejected,
-  marked as spam, deleted). Only that article's pages depend on it.
+- the thread scope of an article page (named after the page's path): its comments
+  (posted, approved, rejected, marked as spam, deleted, anonymized).
 
-A change bumps its scope's version (`article_pages_changed`, `comment_thread_changed`),
-which orphans every cached page built on the old one, all pages of a paginated list
-at once. Changes that come with time, not a write (a scheduled article's publication,
-a thread's close date), bound how long a page may be cached.
+A change bumps its scope's version (`article_pages_changed`, `comment_thread_changed`)
+once its transaction commits, which retires every cached page built on the old
+one, all pages of a paginated list at once. Changes that come with time, not a
+write (a scheduled article's publication, a thread's close date), bound how long a
+page may be cached.
 
-Each cached page keeps two holes filled per request: the CSRF token and the comment
+Pages are stored by the `cache_for_readers` view decorator and served by
+`ReadersPageCacheMiddleware`, early in the middleware stack and with a single
+cache round trip (the page and the versions it needs, in one get_many). Each
+cached page keeps two holes filled per request: the CSRF token and the comment
 form's signed token, which are personal or time-bound.
 """
 
@@ -32,6 +36,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -45,7 +50,20 @@ FORM_TOKEN_INPUT = re.compile(r'(name="form_token" value=")[^"]*(")')
 
 
 def thread_scope(slug):
-    return f"thread:{slug}"
+    """The scope of an article's comments, named after its page's path so that the
+    middleware can name it from the request alone."""
+    return f"thread:{reverse('articles:detail', kwargs={'slug': slug})}"
+
+
+def version_key(scope):
+    return f"{KEY_PREFIX}:version:{scope}"
+
+
+def page_key(path, page):
+    # Only the query parameter the pages use is part of the key, so made-up query
+    # strings cannot fill the cache.
+    digest = hashlib.sha256(f"{path}|{page}".encode()).hexdigest()
+    return f"{KEY_PREFIX}:page:{digest}"
 
 
 # Invalidation --------------------------------------------------------------------
@@ -60,7 +78,7 @@ def bump(*scopes):
 
     def new_versions():
         try:
-            cache.set_many({f"{KEY_PREFIX}:version:{scope}": uuid.uuid4().hex for scope in scopes}, None)
+            cache.set_many({version_key(scope): uuid.uuid4().hex for scope in scopes}, None)
         except Exception:
             logger.exception("Page cache: could not invalidate %s", ", ".join(scopes))
 
@@ -83,27 +101,30 @@ def comment_thread_changed(*slugs):
         bump(*(thread_scope(slug) for slug in set(slugs)))
 
 
-# Serving -----------------------------------------------------------------------------
+# Storing ---------------------------------------------------------------------------
 
 
 def is_shareable(request):
-    """A request whose page is the same for every reader: anonymous, no message waiting."""
+    """A request whose page is the same for every reader: anonymous, no message waiting.
+
+    Decided from cookies alone: without a session cookie there is no logged-in user.
+    """
     return (
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
-        and not request.user.is_authenticated
     )
 
 
-def versions(scopes):
-    keys = [f"{KEY_PREFIX}:version:{scope}" for scope in scopes]
+def current_versions(scopes):
+    """{version key: version} for the scopes, creating the versions not set yet."""
+    keys = [version_key(scope) for scope in scopes]
     found = cache.get_many(keys)
     missing = {key: uuid.uuid4().hex for key in keys if key not in found}
     if missing:
         cache.set_many(missing, None)
         found.update(missing)
-    return [found[key] for key in keys]
+    return {key: found[key] for key in keys}
 
 
 def next_publication(articles_version):
@@ -127,12 +148,6 @@ def next_publication(articles_version):
     return upcoming
 
 
-def next_timed_change(articles_version, extra=None):
-    """The next moment a page may change without a write: a scheduled publication or `extra`."""
-    moments = [moment for moment in (next_publication(articles_version), extra) if moment is not None]
-    return min(moments) if moments else None
-
-
 def cache_seconds(changes_at):
     timeout = settings.PAGE_CACHE_SECONDS
     if changes_at is not None:
@@ -141,7 +156,7 @@ def cache_seconds(changes_at):
 
 
 def cache_for_readers(scopes_for):
-    """Serve a view's page from the cache to anonymous readers.
+    """Store a view's page in the cache for anonymous readers (the middleware serves it).
 
     `scopes_for(**view_kwargs)` names the scopes the page depends on besides
     `articles`. The view's response may carry `page_changes_at` (a datetime) and
@@ -154,25 +169,22 @@ def cache_for_readers(scopes_for):
             if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
                 return view(request, *args, **kwargs)
             try:
-                scope_versions = versions([ARTICLES_SCOPE, *scopes_for(**kwargs)])
-                key = page_key(request, scope_versions)
-                entry = cache.get(key)
+                versions = current_versions([ARTICLES_SCOPE, *scopes_for(**kwargs)])
             except Exception:
                 logger.exception("Page cache unavailable; serving %s uncached", request.path)
                 return view(request, *args, **kwargs)
-            if entry is not None:
-                return respond(request, entry, "hit")
             response = view(request, *args, **kwargs)
             if hasattr(response, "render"):
                 response.render()
             if response.status_code != 200 or response.streaming:
                 return response
-            entry = make_entry(response, scope_versions)
+            entry = make_entry(response, versions)
             try:
-                changes_at = next_timed_change(scope_versions[0], getattr(response, "page_changes_at", None))
+                articles_version = versions[version_key(ARTICLES_SCOPE)]
+                changes_at = next_timed_change(articles_version, getattr(response, "page_changes_at", None))
                 timeout = cache_seconds(changes_at)
                 if timeout:
-                    cache.set(key, entry, timeout)
+                    cache.set(page_key(request.path, request.GET.get("page", "")), entry, timeout)
             except Exception:
                 logger.exception("Page cache: could not store %s", request.path)
             return respond(request, entry, "miss")
@@ -182,20 +194,18 @@ def cache_for_readers(scopes_for):
     return decorator
 
 
-def page_key(request, scope_versions):
-    # Only the query parameters the pages use are part of the key, so made-up
-    # query strings cannot fill the cache.
-    parts = [request.path, request.GET.get("page", "")]
-    digest = hashlib.sha256("|".join(parts + scope_versions).encode()).hexdigest()
-    return f"{KEY_PREFIX}:page:{digest}"
+def next_timed_change(articles_version, extra=None):
+    """The next moment a page may change without a write: a scheduled publication or `extra`."""
+    moments = [moment for moment in (next_publication(articles_version), extra) if moment is not None]
+    return min(moments) if moments else None
 
 
-def make_entry(response, scope_versions):
+def make_entry(response, versions):
     content = response.content.decode(response.charset)
     content = CSRF_INPUT.sub(lambda m: m.group(1) + CSRF_HOLE + m.group(2), content)
     content = FORM_TOKEN_INPUT.sub(lambda m: m.group(1) + FORM_TOKEN_HOLE + m.group(2), content)
     article = getattr(response, "comment_form_article", None)
-    etag_source = content + "|".join(scope_versions)
+    etag_source = content + "|".join(versions.values())
     if article is not None:
         # A 304 makes the browser reuse its copy and its form token, which expires
         # after two hours: let such pages' ETag change every hour.
@@ -205,7 +215,38 @@ def make_entry(response, scope_versions):
         "content_type": response["Content-Type"],
         "etag": '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"',
         "article_pk": article.pk if article is not None else None,
+        "versions": versions,
     }
+
+
+# Serving ---------------------------------------------------------------------------
+
+
+class ReadersPageCacheMiddleware:
+    """Answer anonymous readers from the page cache before sessions, users and URLs.
+
+    Sits below CsrfViewMiddleware (which sets the CSRF cookie the filled-in token
+    needs) and ConditionalGetMiddleware (which turns a matching ETag into a 304).
+    One get_many fetches the page and the current versions of the two scopes a page
+    can depend on; a page whose recorded versions are all current is served.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
+            return self.get_response(request)
+        key = page_key(request.path, request.GET.get("page", ""))
+        try:
+            found = cache.get_many([key, version_key(ARTICLES_SCOPE), version_key(f"thread:{request.path}")])
+        except Exception:
+            logger.exception("Page cache unavailable; serving %s uncached", request.path)
+            return self.get_response(request)
+        entry = found.get(key)
+        if entry is not None and all(found.get(k) == v for k, v in entry["versions"].items()):
+            return respond(request, entry, "hit")
+        return self.get_response(request)
 
 
 def respond(request, entry, outcome):
@@ -215,17 +256,10 @@ def respond(request, entry, outcome):
     if CSRF_HOLE in content:
         content = content.replace(CSRF_HOLE, get_token(request))
     if FORM_TOKEN_HOLE in content:
-        content = content.replace(FORM_TOKEN_HOLE, make_form_token_for(entry["article_pk"], make_form_token))
+        content = content.replace(FORM_TOKEN_HOLE, make_form_token(entry["article_pk"]))
     response = HttpResponse(content, content_type=entry["content_type"])
     response["ETag"] = entry["etag"]
     # Browsers revalidate (a cheap 304); shared caches must not keep pages with tokens.
     response["Cache-Control"] = "private, no-cache"
     response["X-Page-Cache"] = outcome
     return response
-
-
-def make_form_token_for(article_pk, make_form_token):
-    class ArticleRef:
-        pk = article_pk
-
-    return make_form_token(ArticleRef)

@@ -15,9 +15,11 @@ DUPLICATE_WINDOW = timedelta(days=1)
 
 
 def make_form_token(article, issued_at=None):
-    """A signed token binding the form to one article and to the moment it was shown."""
+    """A signed token binding the form to one article (or its primary key) and to the
+    moment it was shown."""
     issued = time.time() if issued_at is None else issued_at
-    return signing.dumps({"article": article.pk, "issued": round(issued, 3)}, salt=FORM_TOKEN_SALT)
+    article_pk = getattr(article, "pk", article)
+    return signing.dumps({"article": article_pk, "issued": round(issued, 3)}, salt=FORM_TOKEN_SALT)
 
 
 def has_control_characters(text):
