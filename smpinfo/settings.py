@@ -180,9 +180,13 @@ CACHE_URL = env("CACHE_URL") or env("REDIS_URL")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis keeps one client per process; Django's own Redis backend builds
+            # a client per call, which tripled the cost of a cached page (bench/RESULTS.md).
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "smpinfo",
+            # A Redis outage must cost a request a second at most, not hang it.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 elif CACHE_URL in ("", "locmem://"):
