@@ -11,7 +11,7 @@ Runs end to end and stops everything it starts:
    against the database afterwards;
 4. instance B, the same with CACHE_URL=dummy:// (nothing cached) and as many processes and
    threads as A: rounds of the static file and the uncached article page, alternated;
-5. diagnostics: A and B again with `--max-requests 0` (one round), the time per request
+5. diagnostics: the time per request
    inside Django (test client), pyinstrument profiles of the uncached and cached article;
 6. a second scratch database with 10,000 articles and 1,000,000 comments
    (generate_demo_data, or BENCH_LARGE_DATABASE_URL), served by a dummy-cache instance:
@@ -31,7 +31,6 @@ BENCH_LARGE_COMMENTS. `--quick` is a smoke test (short runs, small data, results
 
 import argparse
 import contextlib
-import dataclasses
 import http.client
 import http.cookies
 import json
@@ -856,13 +855,15 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
         "",
         f"Article response headers: A: {a['headers']}. B: {b['headers']}.",
         "",
-        f"Worker recycling (`max_requests = 2000` ± 200 in gunicorn.conf.py) during these rounds: "
-        f"A {a['restarts']} restarts, B {b['restarts']}. Diagnostic, one round each with "
-        "`--max-requests 0` added (not the recommended configuration):",
+        f"Worker restarts during these rounds (gunicorn.conf.py recycles none unless "
+        f"GUNICORN_MAX_REQUESTS is set): A {a['restarts']}, B {b['restarts']}.",
         "",
-        "| instance | static req/s | article req/s | article p50 ms | article / static |",
-        "|---|---:|---:|---:|---:|",
     ]
+    if diagnostics:
+        lines += [
+            "| instance | static req/s | article req/s | article p50 ms | article / static |",
+            "|---|---:|---:|---:|---:|",
+        ]
     for name, label, (static, article) in diagnostics:
         lines.append(
             f"| {name} ({label}) | {static.rps:,.0f} | {article.rps:,.0f} | {article.p50_ms:.1f} | "
@@ -1060,19 +1061,8 @@ def main():
         b["restarts"] = server_b.restarts()
         server_b.stop()
 
-        # Diagnostic: the same two instances without worker recycling (max_requests), one round.
-        once = dataclasses.replace(cfg, rounds=1)
+        # gunicorn.conf.py recycles no workers by default; the restarts are counted to show it.
         diagnostics = []
-        for name, server_env, label in (
-            ("A-no-recycling", env, "cached"),
-            ("B-no-recycling", env_b, "uncached"),
-        ):
-            server = Server(name, server_env, args=("--max-requests", "0"))
-            cleanup.callback(server.stop)
-            server.start()
-            pairs = [(f"{name} static", css), (f"{name} article {label}", page)]
-            diagnostics.append((name, label, alternate(once, server, pairs)[0]))
-            server.stop()
 
         profile = profile_article(env_b, "uncached", 300)
         cached_profile = profile_article(env, "cached", 1000)[0]
