@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format check bench clean backup restore
+.PHONY: run test lint format check bench loadcheck clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ check: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/run.py
+
+# Read articles at full speed while posting a known number of comments: no 5xx, nothing lost.
+loadcheck: $(VENV)/.installed-run
+	$(BIN)/python bench/nothing_lost.py
 
 clean:
 	rm -rf $(VENV) staticfiles
