@@ -177,7 +177,7 @@ def ensure_tools():
             run(install)
     if subprocess.run([BIN / "python", "-c", "import pyinstrument"], capture_output=True).returncode != 0:
         log("installing pyinstrument into the venv (profiling only; not a requirement of the site)")
-        run([BIN / "python", "-m", "pip", "install", "--quiet", "pyinstrument>=5,<6"])
+        run([BIN / "python", "-m", "pip", "install", "--quiet", "pyinstrument==5.1.3"])
 
 
 def check_services(cfg):
