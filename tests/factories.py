@@ -99,3 +99,41 @@ def ensure_roles():
         return
     import_module("articles.migrations.0002_create_roles").create_roles(apps, None)
     import_module("comments.migrations.0002_moderation_roles").grant(apps, None)
+
+
+def admin_article_form_data(article, **overrides):
+    """The admin article form as the change page sends it, with the article's side effects inline."""
+    effects = list(article.side_effects.all())
+    data = {
+        "title": article.title,
+        "slug": article.slug,
+        "summary": article.summary,
+        "body": article.body,
+        "status": article.status,
+        "published_at_0": timezone.localtime(article.published_at).strftime("%Y-%m-%d"),
+        "published_at_1": timezone.localtime(article.published_at).strftime("%H:%M:%S"),
+        "comments_open": "on",
+        "comments_close_at_0": "",
+        "comments_close_at_1": "",
+        "side_effects-TOTAL_FORMS": str(len(effects)),
+        "side_effects-INITIAL_FORMS": str(len(effects)),
+        "side_effects-MIN_NUM_FORMS": "0",
+        "side_effects-MAX_NUM_FORMS": "1000",
+    }
+    for index, effect in enumerate(effects):
+        prefix = f"side_effects-{index}-"
+        data.update(
+            {
+                f"{prefix}id": str(effect.pk),
+                f"{prefix}article": str(article.pk),
+                f"{prefix}name": effect.name,
+                f"{prefix}order": str(effect.order),
+                f"{prefix}frequency": effect.frequency,
+                f"{prefix}duration": effect.duration,
+                f"{prefix}description": effect.description,
+                f"{prefix}cause": effect.cause,
+                f"{prefix}advice": effect.advice,
+            }
+        )
+    data.update(overrides)
+    return data

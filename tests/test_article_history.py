@@ -5,39 +5,16 @@ import pytest
 from reversion.models import Version
 
 from articles.models import Article
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, admin_article_form_data
 from tests.test_admin import article_form_data
 
 pytestmark = pytest.mark.django_db
 
 
 def change(client, article, **overrides):
-    effects = list(article.side_effects.all())
-    data = article_form_data(
-        title=article.title,
-        slug=article.slug,
-        **{
-            "side_effects-TOTAL_FORMS": str(len(effects)),
-            "side_effects-INITIAL_FORMS": str(len(effects)),
-        },
+    response = client.post(
+        f"/admin/articles/article/{article.pk}/change/", admin_article_form_data(article, **overrides)
     )
-    for index, effect in enumerate(effects):
-        prefix = f"side_effects-{index}-"
-        data.update(
-            {
-                f"{prefix}id": str(effect.pk),
-                f"{prefix}article": str(article.pk),
-                f"{prefix}name": effect.name,
-                f"{prefix}order": str(effect.order),
-                f"{prefix}frequency": effect.frequency,
-                f"{prefix}duration": effect.duration,
-                f"{prefix}description": effect.description,
-                f"{prefix}cause": effect.cause,
-                f"{prefix}advice": effect.advice,
-            }
-        )
-    data.update(overrides)
-    response = client.post(f"/admin/articles/article/{article.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
 
 

@@ -27,7 +27,14 @@ from reversion.models import Version
 
 from articles.models import Article
 from comments.models import BlockedPhrase, Comment, CommentThread
-from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, UserFactory, ensure_roles
+from tests.factories import (
+    ArticleFactory,
+    CommentFactory,
+    SideEffectFactory,
+    UserFactory,
+    admin_article_form_data,
+    ensure_roles,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -235,44 +242,6 @@ def test_admin_page(world, page, role, expected):
 # Forms ---------------------------------------------------------------------------------------------
 
 
-def article_form(article, **overrides):
-    """The admin article form as the change page sends it, with the article's side effects inline."""
-    effects = list(article.side_effects.all())
-    data = {
-        "title": article.title,
-        "slug": article.slug,
-        "summary": article.summary,
-        "body": article.body,
-        "status": article.status,
-        "published_at_0": timezone.localtime(article.published_at).strftime("%Y-%m-%d"),
-        "published_at_1": timezone.localtime(article.published_at).strftime("%H:%M:%S"),
-        "comments_open": "on",
-        "comments_close_at_0": "",
-        "comments_close_at_1": "",
-        "side_effects-TOTAL_FORMS": str(len(effects)),
-        "side_effects-INITIAL_FORMS": str(len(effects)),
-        "side_effects-MIN_NUM_FORMS": "0",
-        "side_effects-MAX_NUM_FORMS": "1000",
-    }
-    for index, effect in enumerate(effects):
-        prefix = f"side_effects-{index}-"
-        data.update(
-            {
-                f"{prefix}id": str(effect.pk),
-                f"{prefix}article": str(article.pk),
-                f"{prefix}name": effect.name,
-                f"{prefix}order": str(effect.order),
-                f"{prefix}frequency": effect.frequency,
-                f"{prefix}duration": effect.duration,
-                f"{prefix}description": effect.description,
-                f"{prefix}cause": effect.cause,
-                f"{prefix}advice": effect.advice,
-            }
-        )
-    data.update(overrides)
-    return data
-
-
 def form_request(world, form):
     """(url, data, changed): where the form posts, what it sends, and how to tell it took effect."""
     article, comment, ids = world["article"], world["comment"], world["ids"]
@@ -284,10 +253,10 @@ def form_request(world, form):
         return not Article.objects.filter(pk=article.pk).exists()
 
     if form == "article change: new title and body":
-        data = article_form(article, title="Changed title", body="Changed body.")
+        data = admin_article_form_data(article, title="Changed title", body="Changed body.")
         return f"{ARTICLES}{article.pk}/change/", data, lambda: article_now().title == "Changed title"
     if form == "article add":
-        data = article_form(article, title="Brand new", slug="brand-new")
+        data = admin_article_form_data(article, title="Brand new", slug="brand-new")
         data.update({"side_effects-TOTAL_FORMS": "0", "side_effects-INITIAL_FORMS": "0"})
         return f"{ARTICLES}add/", data, lambda: Article.objects.filter(slug="brand-new").exists()
     if form == "article delete (it has no comments)":
@@ -297,7 +266,9 @@ def form_request(world, form):
         return f"{ARTICLES}{article.pk}/delete/", {"post": "yes"}, article_gone
     if form == "article revert to its first revision":
         Article.objects.filter(pk=article.pk).update(summary="Edited since.")
-        data = article_form(article_now(), summary="A short summary for readers and search engines.")
+        data = admin_article_form_data(
+            article_now(), summary="A short summary for readers and search engines."
+        )
         url = f"{ARTICLES}{article.pk}/history/{ids['version']}/"
         return url, data, lambda: article_now().summary != "Edited since."
     if form == "comment change: edited body":
@@ -421,7 +392,7 @@ def test_moderator_cannot_change_an_article_through_its_change_form(world):
 
     response = moderator.post(
         f"{ARTICLES}{article.pk}/change/",
-        article_form(
+        admin_article_form_data(
             article, title="Moderated title", body="Moderated body.", **{"side_effects-0-DELETE": "on"}
         ),
     )
@@ -465,7 +436,9 @@ def test_moderator_cannot_restore_an_article_revision(world):
     Article.objects.filter(pk=article.pk).update(title="Edited title")
     first_revision = f"{ARTICLES}{article.pk}/history/{world['ids']['version']}/"
 
-    response = browser_for("moderator").post(first_revision, article_form(Article.objects.get(pk=article.pk)))
+    response = browser_for("moderator").post(
+        first_revision, admin_article_form_data(Article.objects.get(pk=article.pk))
+    )
 
     assert response.status_code == 403
     assert Article.objects.get(pk=article.pk).title == "Edited title"
