@@ -1,8 +1,17 @@
+import os
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import ArticleFactory, UserFactory
+
+# In CI (CI=true) property-based tests draw the same examples every run, so a red build
+# is always reproducible; locally they explore new examples each time.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
