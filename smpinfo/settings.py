@@ -212,7 +212,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses logins while an address is locked out
+    "smpinfo.authentication.LoginThrottleBackend",  # refuses web logins while locked out
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -231,3 +231,12 @@ def test_unexpected_errors_show_the_styled_500_page_without_a_traceback(client, 
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
     assert "RuntimeError" not in response.content.decode()
+
+
+def test_code_and_test_client_logins_still_work_with_throttling_on():
+    UserFactory(username="mia", is_staff=True)
+    browser = Client()
+
+    assert browser.login(username="mia", password="wrong") is False
+    assert browser.login(username="mia", password=PASSWORD) is True
+    assert browser.get("/admin/").status_code == 200
