@@ -50,9 +50,13 @@ FORM_TOKEN_INPUT = re.compile(r'(name="form_token" value=")[^"]*(")')
 
 
 def thread_scope(slug):
-    """The scope of an article's comments, named after its page's path so that the
-    middleware can name it from the request alone."""
-    return f"thread:{reverse('articles:detail', kwargs={'slug': slug})}"
+    """The scope of an article's comments."""
+    return thread_scope_of_path(reverse("articles:detail", kwargs={"slug": slug}))
+
+
+def thread_scope_of_path(path):
+    """Named after the article page's path, so that the middleware names it from the request alone."""
+    return f"thread:{path}"
 
 
 def version_key(scope):
@@ -239,7 +243,9 @@ class ReadersPageCacheMiddleware:
             return self.get_response(request)
         key = page_key(request.path, request.GET.get("page", ""))
         try:
-            found = cache.get_many([key, version_key(ARTICLES_SCOPE), version_key(f"thread:{request.path}")])
+            found = cache.get_many(
+                [key, version_key(ARTICLES_SCOPE), version_key(thread_scope_of_path(request.path))]
+            )
         except Exception:
             logger.exception("Page cache unavailable; serving %s uncached", request.path)
             return self.get_response(request)

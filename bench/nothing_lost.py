@@ -498,16 +498,9 @@ def render(cfg, info, figures, failures):
         "",
         f"Produced by `{cfg.command}` on {info['date']}. Verdict: {verdict}.",
         "",
-        "| machine | |",
-        "|---|---|",
-        f"| CPU | {info['cpu']} |",
-        f"| memory | {info['memory']} |",
-        f"| system | {info['os']} |",
-        f"| Python / Django / gunicorn | {info['python']} / {info['django']} / {info['gunicorn']} |",
-        f"| PostgreSQL / Redis | {info['postgresql']} / {info['redis']} |",
-        f"| load tool | {info['wrk']} and the posting clients, on the same machine as the server |",
-        f"| code | {info['commit']} |",
-        f"| load average (1, 5, 15 min) | {info['load']} before, {info['load_end']} after |",
+        *bench.machine_rows(
+            info, f"{info['wrk']} and the posting clients, on the same machine as the server"
+        ),
         f"| gunicorn | `gunicorn.conf.py`, Redis cache: {info['workers']} processes × "
         f"{info['threads']} threads{recycling} |",
         "",

@@ -747,6 +747,22 @@ def machine(cfg, db_url):
     }
 
 
+def machine_rows(info, load_tool):
+    """The Markdown table of the machine a run measured, shared by every bench report."""
+    return [
+        "| machine | |",
+        "|---|---|",
+        f"| CPU | {info['cpu']} |",
+        f"| memory | {info['memory']} |",
+        f"| system | {info['os']} |",
+        f"| Python / Django / gunicorn | {info['python']} / {info['django']} / {info['gunicorn']} |",
+        f"| PostgreSQL / Redis | {info['postgresql']} / {info['redis']} |",
+        f"| load tool | {load_tool} |",
+        f"| code | {info['commit']} |",
+        f"| load average (1, 5, 15 min) | {info['load']} before, {info['load_end']} after |",
+    ]
+
+
 def load_average():
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -796,16 +812,7 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
         f"Produced by `{cfg.command}` on {info['date']}"
         + (" (smoke test: not representative)." if cfg.quick else "."),
         "",
-        "| machine | |",
-        "|---|---|",
-        f"| CPU | {info['cpu']} |",
-        f"| memory | {info['memory']} |",
-        f"| system | {info['os']} |",
-        f"| Python / Django / gunicorn | {info['python']} / {info['django']} / {info['gunicorn']} |",
-        f"| PostgreSQL / Redis | {info['postgresql']} / {info['redis']} |",
-        f"| load tool | {info['wrk']}, on the same machine |",
-        f"| code | {info['commit']} |",
-        f"| load average (1, 5, 15 min) | {info['load']} before, {info['load_end']} after |",
+        *machine_rows(info, f"{info['wrk']}, on the same machine"),
         "",
         f"wrk: {cfg.threads} threads, {cfg.connections} connections, {cfg.duration} s per run, "
         f"{cfg.rounds} alternated rounds per instance (medians below; every round in bench/out/wrk.log). "

@@ -35,30 +35,23 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}.")
 
 
+def env_number(name, default, kind=int, minimum=0):
+    """A number from the environment: a whole number (kind=int) or any number (kind=float)."""
+    value = env(name)
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {noun}; got {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}.")
+    return number
+
+
 def env_int(name, default=None, minimum=0):
-    value = env(name)
-    if not value:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number; got {value!r}.") from None
-    if number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}.")
-    return number
-
-
-def env_float(name, default, minimum=0.0):
-    value = env(name)
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number; got {value!r}.") from None
-    if number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {number}.")
-    return number
+    return env_number(name, default, int, minimum)
 
 
 def env_list(name, default):
@@ -274,7 +267,7 @@ SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 COMMENTS_MODERATION = env("COMMENTS_MODERATION", "all")
 COMMENTS_CLOSE_AFTER_DAYS = env_int("COMMENTS_CLOSE_AFTER_DAYS", None)
 COMMENTS_RATE_LIMIT = env("COMMENTS_RATE_LIMIT", "5/10m")
-COMMENTS_MIN_SUBMIT_SECONDS = env_float("COMMENTS_MIN_SUBMIT_SECONDS", 2.0)
+COMMENTS_MIN_SUBMIT_SECONDS = env_number("COMMENTS_MIN_SUBMIT_SECONDS", 2.0, kind=float)
 COMMENTS_MAX_LINKS = env_int("COMMENTS_MAX_LINKS", 2)
 COMMENTS_NOTIFY_EMAILS = env_list("COMMENTS_NOTIFY_EMAILS", "")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none).

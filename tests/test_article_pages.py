@@ -4,13 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article
 from tests.factories import ArticleFactory, SideEffectFactory, UserFactory
+from tests.queries import count_uncached_queries as count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -188,15 +186,6 @@ def test_reader_text_in_title_and_summary_is_escaped(client):
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x onerror" not in html
-
-
-def count_queries(client, url):
-    """SQL queries of one uncached page view (the page cache is emptied first)."""
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
 
 
 def test_article_page_query_count_does_not_grow_with_side_effects(client, django_assert_max_num_queries):

@@ -4,13 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comments.models import Comment
 from tests.factories import ArticleFactory, CommentFactory
+from tests.queries import count_uncached_queries as count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -96,14 +94,6 @@ def test_open_thread_shows_the_form(client, article):
 
     assert 'id="comment-form"' in html
     assert "Comments are closed." not in html
-
-
-def count_queries(client, url):
-    """SQL queries of one uncached page view (the page cache is emptied first)."""
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
 
 
 def test_article_page_query_count_does_not_grow_with_comments(client, django_assert_max_num_queries):
