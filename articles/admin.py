@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from reversion_compare.admin import CompareVersionAdmin
 
-from articles.models import Article, SideEffect
+from articles.models import Article, SideEffect, refresh_once
 from comments.admin import CommentThreadActions
 from comments.models import Comment
 
@@ -77,3 +77,8 @@ class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
         if obj.author_id is None:
             obj.author = request.user
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # The side effects are saved one by one: render and index the article once.
+        with refresh_once():
+            super().save_related(request, form, formsets, change)

@@ -1,11 +1,18 @@
 """Articles and their structured side-effect entries."""
 
+import hashlib
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
 
 import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.signals import setting_changed
 from django.db import connection, models
+from django.dispatch import receiver
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -15,6 +22,7 @@ from articles.markdown import render_markdown, render_markdown_with_headings
 
 WORDS_PER_MINUTE = 200
 SEARCH_CONFIG = "english"
+CONTENT_TEMPLATE = "articles/_article_content.html"
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, *italic*, [links](https://example.org), lists, tables and "
@@ -32,10 +40,77 @@ class ArticleQuerySet(models.QuerySet):
         """
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def for_page(self):
+        """Only the fields an article page shows: its content is stored rendered, so the
+        page needs neither the Markdown nor the side effects."""
+        return self.only(
+            "title",
+            "slug",
+            "summary",
+            "status",
+            "published_at",
+            "updated_at",
+            "reading_minutes",
+            "comments_open",
+            "comments_close_at",
+            "content_html",
+            "content_revision",
+            "side_effect_outline",
+        )
+
+
+@lru_cache(maxsize=1)
+def content_revision():
+    """A digest of the template that Article.content_html is rendered with.
+
+    An article whose stored content was rendered by another version of the template
+    (a deploy changed it) is rendered again when it is next shown.
+    """
+    source = get_template(CONTENT_TEMPLATE).template.source
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+@receiver(setting_changed)
+def forget_content_revision(setting, **kwargs):
+    if setting == "TEMPLATES":
+        content_revision.cache_clear()
+
+
+# Articles whose refresh is put off to the end of a refresh_once() block.
+_pending_refresh = ContextVar("pending_refresh", default=None)
+
+
+@contextmanager
+def refresh_once():
+    """Inside this block, saving side effects refreshes their article once, at the end.
+
+    An admin save of an article with six side effects would otherwise render and
+    index the article six times.
+    """
+    pending = set()
+    token = _pending_refresh.set(pending)
+    try:
+        yield
+    finally:
+        _pending_refresh.reset(token)
+    for article in Article.objects.filter(pk__in=pending):
+        article.refresh_derived_fields()
+
+
+# Fields computed from the article and its side effects by refresh_derived_fields().
+DERIVED_FIELDS = [
+    "reading_minutes",
+    "search_document",
+    "search_vector",
+    "content_html",
+    "content_revision",
+    "side_effect_outline",
+]
+
 
 # History: a revision holds the article with its side effects, so restoring one brings both
-# back. Derived search fields are left out: they are recomputed when a revision is saved.
-@reversion.register(follow=["side_effects"], exclude=["search_vector", "search_document"])
+# back. Derived fields are left out: they are recomputed when a revision is saved.
+@reversion.register(follow=["side_effects"], exclude=DERIVED_FIELDS)
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
 
@@ -91,10 +166,16 @@ class Article(models.Model):
         help_text="Optional: the thread closes by itself at this moment.",
     )
 
-    # Kept up to date by update_search_index() whenever the article or a side effect changes.
+    # Kept up to date by refresh_derived_fields() whenever the article or a side effect changes.
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
     search_document = models.TextField(editable=False, default="")
     search_vector = SearchVectorField(editable=False, null=True)
+    # The page's content (contents, body, side effects) as HTML, rendered from
+    # CONTENT_TEMPLATE at `content_revision`, and what structured data needs of the side
+    # effects: a page view then reads one row and renders no side effect.
+    content_html = models.TextField(editable=False, default="")
+    content_revision = models.CharField(editable=False, max_length=32, default="")
+    side_effect_outline = models.JSONField(editable=False, default=list)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -116,7 +197,7 @@ class Article(models.Model):
             kwargs["update_fields"] = {*update_fields, "body_html", "body_headings"}
         super().save(*args, **kwargs)
         if update_fields is None or {"title", "summary", "body"} & set(update_fields):
-            self.update_search_index()
+            self.refresh_derived_fields()
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
@@ -126,10 +207,9 @@ class Article(models.Model):
         """The same question as `Article.objects.published()`, for one loaded article."""
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
-    def search_texts(self):
+    def search_texts(self, side_effects):
         """The article's text by search weight: A title, B summary and side-effect names,
         C body, D side-effect details."""
-        side_effects = list(self.side_effects.all())
         details = [
             " ".join([strip_tags(effect.description_html), effect.frequency, effect.duration, effect.cause,
                       effect.advice])
@@ -142,17 +222,30 @@ class Article(models.Model):
             "D": " ".join(details),
         }
 
-    def update_search_index(self):
-        """Store what search and the page need from all of the article's text.
+    def refresh_derived_fields(self):
+        """Store what search and the page need from the article and its side effects.
 
         Written with a queryset update, so it changes neither `updated_at` nor history.
+        Inside refresh_once(), only noted, and done when the block ends.
         """
-        texts = self.search_texts()
+        pending = _pending_refresh.get()
+        if pending is not None:
+            pending.add(self.pk)
+            return
+        side_effects = list(self.side_effects.all())
+        texts = self.search_texts(side_effects)
         document = "\n".join(texts.values())
         fields = {
             "search_document": document,
             "reading_minutes": max(1, math.ceil(len(document.split()) / WORDS_PER_MINUTE)),
+            "content_html": render_to_string(
+                CONTENT_TEMPLATE, {"article": self, "side_effects": side_effects}
+            ),
+            "content_revision": content_revision(),
+            "side_effect_outline": [effect.outline() for effect in side_effects],
         }
+        for name, value in fields.items():
+            setattr(self, name, value)
         if connection.vendor == "postgresql":
             vector = None
             for weight, text in texts.items():
@@ -161,8 +254,15 @@ class Article(models.Model):
                 vector = part if vector is None else vector + part
             fields["search_vector"] = vector
         Article.objects.filter(pk=self.pk).update(**fields)
-        self.search_document = fields["search_document"]
-        self.reading_minutes = fields["reading_minutes"]
+
+    def ensure_current_content(self):
+        """Render the stored content again if it was rendered by another template version
+        (or never: articles loaded in bulk)."""
+        if self.content_revision != content_revision():
+            article = Article.objects.get(pk=self.pk)  # with every field the rendering needs
+            article.refresh_derived_fields()
+            for name in ["reading_minutes", "content_html", "content_revision", "side_effect_outline"]:
+                setattr(self, name, getattr(article, name))
 
 
 @reversion.register()
@@ -204,7 +304,7 @@ class SideEffect(models.Model):
         if kwargs.get("update_fields") is not None and "description" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "description_html"}
         super().save(*args, **kwargs)
-        self.article.update_search_index()
+        self.article.refresh_derived_fields()
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
@@ -212,8 +312,13 @@ class SideEffect(models.Model):
     def delete(self, *args, **kwargs):
         article = self.article
         result = super().delete(*args, **kwargs)
-        article.update_search_index()
+        article.refresh_derived_fields()
         return result
+
+    def outline(self):
+        """What the article's structured data says about this side effect."""
+        summary = " ".join(part for part in [self.frequency, self.duration, self.advice] if part)
+        return {"name": self.name, "anchor": self.anchor, "summary": summary}
 
     @property
     def anchor(self):

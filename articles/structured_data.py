@@ -10,8 +10,11 @@ from django.utils.safestring import mark_safe
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-def article_json_ld(request, article, side_effects):
-    """A MedicalWebPage about scalp micropigmentation; side effects as its adverse outcomes."""
+def article_json_ld(request, article):
+    """A MedicalWebPage about scalp micropigmentation; side effects as its adverse outcomes.
+
+    The side effects come from the article's stored outline (Article.side_effect_outline).
+    """
     url = request.build_absolute_uri(article.get_absolute_url())
     publisher = {"@type": "Organization", "name": "smpinfo", "url": request.build_absolute_uri("/")}
     data = {
@@ -29,7 +32,7 @@ def article_json_ld(request, article, side_effects):
         "author": publisher,
         "publisher": publisher,
     }
-    if side_effects:
+    if article.side_effect_outline:
         data["about"] = {
             "@type": "TherapeuticProcedure",
             "name": "Scalp micropigmentation",
@@ -37,13 +40,11 @@ def article_json_ld(request, article, side_effects):
             "adverseOutcome": [
                 {
                     "@type": "MedicalEntity",
-                    "name": effect.name,
-                    "description": " ".join(
-                        part for part in [effect.frequency, effect.duration, effect.advice] if part
-                    ),
-                    "url": f"{url}#{effect.anchor}",
+                    "name": effect["name"],
+                    "description": effect["summary"],
+                    "url": f"{url}#{effect['anchor']}",
                 }
-                for effect in side_effects
+                for effect in article.side_effect_outline
             ],
         }
     return mark_safe(

@@ -52,13 +52,12 @@ class ArticleDetailView(DetailView):
 
     def get_queryset(self):
         articles = Article.objects.all() if self.request.user.is_staff else Article.objects.published()
-        return articles.defer("search_document", "search_vector").prefetch_related("side_effects")
+        return articles.for_page()
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
         article = self.object
-        side_effects = list(article.side_effects.all())
-        context["side_effects"] = side_effects
+        article.ensure_current_content()
+        context = super().get_context_data(**kwargs)
         context["is_preview"] = not article.is_published
         context["related_articles"] = (
             Article.objects.published()
@@ -66,7 +65,7 @@ class ArticleDetailView(DetailView):
             .only("title", "slug", "summary")
             .order_by("-published_at", "-pk")[:RELATED_ARTICLES]
         )
-        context["json_ld"] = article_json_ld(self.request, article, side_effects)
+        context["json_ld"] = article_json_ld(self.request, article)
         context.update(comment_section(self.request, article, form=kwargs.get("comment_form")))
         return context
 

@@ -27,7 +27,7 @@ def post_comment(request, slug):
     rate limit 429, invalid form 400 (the form shown again with everything the
     reader typed). CSRF is checked before this view runs (403).
     """
-    article = get_object_or_404(Article.objects.published().prefetch_related("side_effects"), slug=slug)
+    article = get_object_or_404(Article.objects.published().for_page(), slug=slug)
     if not thread_is_open(article):
         return render(request, "comments/closed.html", {"article": article}, status=403)
     if comment_rate_exceeded(request):

@@ -72,6 +72,19 @@ def test_editor_adds_an_article_with_two_inline_side_effects(editor_client, edit
     )
 
 
+def test_article_saved_with_side_effects_in_the_admin_shows_them_all_to_readers(editor_client, client):
+    editor_client.post("/admin/articles/article/add/", article_form_data())
+
+    html = client.get("/articles/healing-after-smp/").content.decode()
+
+    # The stored page content is rendered after the last side effect is saved, not before.
+    assert html.index('<h2 id="itchy-scalp">') < html.index('<h2 id="redness">')
+    assert "Most common" in html
+    article = Article.objects.get(slug="healing-after-smp")
+    assert [effect["name"] for effect in article.side_effect_outline] == ["Itchy scalp", "Redness"]
+    assert "Redness" in article.search_document
+
+
 def test_editor_sees_the_new_article_on_the_home_page_once_published(editor_client, client):
     editor_client.post("/admin/articles/article/add/", article_form_data())
 

@@ -2,6 +2,7 @@
 editors compare two and restore any earlier one."""
 
 import pytest
+from django.test import Client
 from reversion.models import Version
 
 from articles.models import Article
@@ -74,6 +75,8 @@ def test_restoring_an_earlier_version_brings_back_title_and_side_effects(editor_
     assert edited_article.title == "First title"
     assert sorted(effect.name for effect in edited_article.side_effects.all()) == ["Itchy scalp", "Redness"]
     assert "Redness" in edited_article.search_document
+    page = Client().get(edited_article.get_absolute_url()).content.decode()
+    assert '<h2 id="itchy-scalp">Itchy scalp</h2>' in page
 
 
 def _form_data_from_revision(article, version):

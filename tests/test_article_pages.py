@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.text import slugify
 
-from articles.models import Article
+from articles.models import Article, SideEffect
 from tests.factories import ArticleFactory, SideEffectFactory, UserFactory
 from tests.queries import count_uncached_queries as count_queries
 
@@ -77,6 +78,46 @@ def test_article_page_shows_title_intro_table_and_side_effects_in_order(client):
     table_links = re.findall(r'<th scope="row"><a href="#([^"]+)">', html)
     assert table_links == ["swollen-lymph-nodes", "redness", "itchy-scalp"]
     assert "Most common" in html
+
+
+def test_article_content_rendered_by_an_older_template_is_rendered_again(client):
+    article = ArticleFactory(side_effects=2)
+    names = [effect.name for effect in article.side_effects.all()]
+    # As a deploy that changed templates/articles/_article_content.html leaves it:
+    Article.objects.filter(pk=article.pk).update(
+        content_html="<p>Old layout</p>", content_revision="outdated"
+    )
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "Old layout" not in html
+    assert all(f'<h2 id="{slugify(name)}">{name}</h2>' in html for name in names)
+    article.refresh_from_db()
+    assert "Old layout" not in article.content_html
+    assert article.content_revision != "outdated"
+
+
+def test_article_loaded_in_bulk_shows_its_side_effects(client):
+    (article,) = Article.objects.bulk_create(
+        [
+            Article(
+                title="Loaded in bulk",
+                slug="bulk",
+                summary="S.",
+                body="B.",
+                body_html="<p>B.</p>",
+                status=Article.Status.PUBLISHED,
+            )
+        ]
+    )
+    SideEffect.objects.bulk_create(
+        [SideEffect(article=article, name="Scabbing", description="D.", frequency="Rare")]
+    )
+
+    html = client.get("/articles/bulk/").content.decode()
+
+    assert '<h2 id="scabbing">Scabbing</h2>' in html
+    assert '"name": "Scabbing"' in html  # structured data
 
 
 def test_unknown_slug_is_a_404_in_the_site_style(client):

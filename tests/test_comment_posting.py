@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article
+from comments.forms import CommentForm, render_comment_form
 from comments.models import Comment
 from tests.factories import ArticleFactory, CommentFactory, comment_form_data
 
@@ -78,6 +80,15 @@ def test_unusual_unicode_is_stored_as_typed(client, open_article, settings):
 
 
 # Refused: method, CSRF, article, closed thread ------------------------------
+
+
+def test_blank_comment_form_is_crispy_forms_markup_with_its_own_token(open_article):
+    first, second = CommentForm(open_article), CommentForm(ArticleFactory())
+
+    for form in (first, second):
+        assert render_comment_form(form) == as_crispy_form(form)
+    assert first.initial["form_token"] in render_comment_form(first)
+    assert first.initial["form_token"] not in render_comment_form(second)
 
 
 def test_get_on_the_comment_endpoint_is_not_allowed(client, open_article):

@@ -1,4 +1,4 @@
-"""Recompute every article's search document, vector and reading time."""
+"""Recompute every article's search document, vector, reading time and stored page content."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,14 +7,15 @@ from articles.models import Article
 
 class Command(BaseCommand):
     help = (
-        "Recompute the search index and reading time of every article. Saving in the admin does "
-        "this by itself; run it after loading articles in bulk (fixtures, imports, demo data)."
+        "Recompute the search index, reading time and stored page content of every article. "
+        "Saving in the admin does this by itself; run it after loading articles in bulk "
+        "(fixtures, imports, demo data)."
     )
 
     def handle(self, *args, **options):
         count = 0
         for article in Article.objects.prefetch_related("side_effects").iterator(chunk_size=500):
-            article.update_search_index()
+            article.refresh_derived_fields()
             count += 1
             if count % 1000 == 0:
                 self.stdout.write(f"{count:,} articles indexed")

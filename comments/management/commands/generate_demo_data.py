@@ -22,7 +22,8 @@ from articles.models import Article, SideEffect
 from comments.models import Comment
 
 # The command that recomputes what Article.save() derives from all of an article's text
-# (search index, reading time), run after the bulk inserts when the project has it.
+# (search index, reading time, stored page content), run after the bulk inserts when the
+# project has it.
 SEARCH_INDEX_COMMAND = "rebuild_search_index"
 
 DEMO_PREFIX = "demo-"
