@@ -241,18 +241,21 @@ class ReadersPageCacheMiddleware:
     def __call__(self, request):
         if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
             return self.get_response(request)
-        key = page_key(request.path, request.GET.get("page", ""))
+        keys = hit_keys(request.path, request.GET.get("page", ""))
         try:
-            found = cache.get_many(
-                [key, version_key(ARTICLES_SCOPE), version_key(thread_scope_of_path(request.path))]
-            )
+            found = cache.get_many(keys)
         except Exception:
             logger.exception("Page cache unavailable; serving %s uncached", request.path)
             return self.get_response(request)
-        entry = found.get(key)
+        entry = found.get(keys[0])
         if entry is not None and all(found.get(k) == v for k, v in entry["versions"].items()):
             return respond(request, entry, "hit")
         return self.get_response(request)
+
+
+def hit_keys(path, page):
+    """The page's key and the version keys of the two scopes a page can depend on."""
+    return [page_key(path, page), version_key(ARTICLES_SCOPE), version_key(thread_scope_of_path(path))]
 
 
 def respond(request, entry, outcome):

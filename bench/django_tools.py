@@ -6,6 +6,9 @@ python bench/django_tools.py profile URL REQUESTS OUTPUT_PREFIX
 python bench/django_tools.py queries [--user NAME] URL...
     Fetch each URL (as user NAME when given, logged in) and print, as JSON, its status,
     time and every SQL query it ran with its time, slowest first.
+python bench/django_tools.py cache-round-trip URL REQUESTS
+    Milliseconds per cache.get_many of what a page-cache hit of URL fetches (the page and
+    the versions it depends on), in this process.
 python bench/django_tools.py session NAME
     Create (or reuse) superuser NAME and print a session key logged in as it.
 """
@@ -135,6 +138,23 @@ def timing(requests, urls):
     result(timings)
 
 
+def cache_round_trip(url, requests):
+    """The one cache round trip a page-cache hit costs, alone (the page must be cached)."""
+    from django.core.cache import cache
+
+    from articles.page_cache import hit_keys
+
+    client = client_for()
+    client.get(url)
+    client.get(url)
+    keys = hit_keys(url, "")
+    assert keys[0] in cache.get_many(keys), "the page is not in the cache"
+    started = time.perf_counter()
+    for _ in range(requests):
+        cache.get_many(keys)
+    result((time.perf_counter() - started) * 1000 / requests)
+
+
 def queries(urls, username=None):
     from django.db import connection
 
@@ -194,6 +214,8 @@ if __name__ == "__main__":
         queries(args, user)
     elif command == "timing":
         timing(int(args[0]), args[1:])
+    elif command == "cache-round-trip":
+        cache_round_trip(args[0], int(args[1]))
     elif command == "session":
         session(args[0])
     else:

@@ -9,8 +9,10 @@ Runs end to end and stops everything it starts:
    the static CSS file, then the article page as anonymous readers get it (cached, however
    the site caches it), alternated; then comment POSTs (bench/post_comment.lua), checked
    against the database afterwards;
-4. instance B, the same with CACHE_URL=dummy:// (nothing cached) and as many processes and
-   threads as A: rounds of the static file and the uncached article page, alternated;
+4. instance B, the same with PAGE_CACHE_SECONDS=0 (the page cache off, Redis still the cache)
+   and as many processes and threads as A: rounds of the static file, the uncached article
+   page and two reference answers (robots.txt: Django with no database and no template;
+   /healthz: one `SELECT 1`), alternated;
 5. diagnostics: the time per request
    inside Django (test client), pyinstrument profiles of the uncached and cached article;
 6. a second scratch database with 10,000 articles and 1,000,000 comments
@@ -824,14 +826,19 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
     cached = median_result([r[1] for r in a["rounds"]], "cached")
     static_b = median_result([r[0] for r in b["rounds"]], "static")
     uncached = median_result([r[1] for r in b["rounds"]], "uncached")
+    robots = median_result([r[2] for r in b["rounds"]], "robots.txt")
+    healthz = median_result([r[3] for r in b["rounds"]], "healthz")
     cached_ratio = cached.rps / static_a.rps
     uncached_ratio = uncached.rps / static_b.rps
     lines += [
         "### Throughput",
         "",
         f"Instance A: `gunicorn.conf.py` as the README recommends, Redis cache → "
-        f"{a['server'].workers} processes × {a['server'].threads} threads. Instance B: `CACHE_URL=dummy://`, "
-        f"the same {b['server'].workers} × {b['server'].threads} (`WEB_CONCURRENCY`, `GUNICORN_THREADS`).",
+        f"{a['server'].workers} processes × {a['server'].threads} threads. Instance B: the same with "
+        f"`PAGE_CACHE_SECONDS=0` (the page cache off; Redis is still the cache), "
+        f"{b['server'].workers} × {b['server'].threads} (`WEB_CONCURRENCY`, `GUNICORN_THREADS`). "
+        "The last two rows are references for the uncached page: the cheapest answers Django gives "
+        "through the same middleware, without and with one database round trip.",
         "",
         "| what | req/s | p50 ms | p99 ms | errors | of static / target |",
         "|---|---:|---:|---:|---:|---|",
@@ -849,11 +856,13 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
             ratio=uncached_ratio,
             note=f"≥ 25%: {verdict(uncached_ratio >= TARGETS['uncached'])}",
         ),
+        fmt_row("B: `/robots.txt` (no database, no template)", robots, ratio=robots.rps / static_b.rps),
+        fmt_row("B: `/healthz` (one `SELECT 1`, JSON)", healthz, ratio=healthz.rps / static_b.rps),
         "",
         "Per round (req/s):",
         "",
-        "| round | A static | A cached | B static | B uncached |",
-        "|---|---:|---:|---:|---:|",
+        "| round | A static | A cached | B static | B uncached | B robots.txt | B healthz |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for number, (ra, rb) in enumerate(zip(a["rounds"], b["rounds"], strict=True), start=1):
         figures = " | ".join(f"{result.rps:,.0f}" for result in (*ra, *rb))
@@ -958,12 +967,14 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
         "|---|---:|",
         f"| static CSS (Redis-cache settings) | {in_process['static']:.2f} |",
         f"| article, cached (Redis) | {in_process['cached']:.2f} |",
-        f"| article, uncached (`dummy://`) | {in_process['uncached']:.2f} |",
+        f"| article, uncached (`PAGE_CACHE_SECONDS=0`) | {in_process['uncached']:.2f} |",
+        f"| of a cached article: its one Redis round trip alone (`cache.get_many` of the page and "
+        f"its two versions) | {in_process['round_trip']:.2f} |",
         "",
         "### Profile of the uncached article view",
         "",
         f"pyinstrument, {summary['requests']} GETs of `/articles/{ARTICLE_SLUG}/` through Django's test "
-        f"client in one process (dummy cache, PostgreSQL): {summary['ms_unprofiled']:.1f} ms per request "
+        f"client in one process (page cache off, PostgreSQL): {summary['ms_unprofiled']:.1f} ms per request "
         f"without the profiler, {summary['ms_per_request']:.1f} ms with it (no gunicorn, no network). "
         f"The page runs {len(article_queries)} SQL queries, {sql_ms:.1f} ms "
         "in all (timed around each cursor.execute). Own time by kind of code (built-ins and "
@@ -1056,14 +1067,23 @@ def main():
 
         # B: nothing cached, the same processes and threads as A.
         processes = {"WEB_CONCURRENCY": str(server_a.workers), "GUNICORN_THREADS": str(server_a.threads)}
-        env_b = site_environment(cfg, db_url, CACHE_URL="dummy://", **processes)
+        env_b = site_environment(cfg, db_url, PAGE_CACHE_SECONDS="0", **processes)
         server_b = Server("B-uncached", env_b)
         cleanup.callback(server_b.stop)
         server_b.start()
         b = {
             "server": server_b,
             "headers": response_headers(server_b, page),
-            "rounds": alternate(cfg, server_b, [("B static", css), ("B article uncached", page)]),
+            "rounds": alternate(
+                cfg,
+                server_b,
+                [
+                    ("B static", css),
+                    ("B article uncached", page),
+                    ("B robots.txt", "/robots.txt"),
+                    ("B healthz", "/healthz"),
+                ],
+            ),
         }
         b["restarts"] = server_b.restarts()
         server_b.stop()
@@ -1079,6 +1099,7 @@ def main():
             "static": tool(env, "timing", "500", css)[css],
             "cached": tool(env, "timing", "500", page)[page],
             "uncached": tool(env_b, "timing", "500", page)[page],
+            "round_trip": tool(env, "cache-round-trip", page, "2000"),
         }
         large = bench_large(cfg, cleanup, processes)
         info["load_end"] = load_average()
