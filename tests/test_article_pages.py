@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -236,6 +238,18 @@ def test_article_page_query_count_does_not_grow_with_side_effects(client, django
     with django_assert_max_num_queries(5):
         client.get(thirty.get_absolute_url())
     assert count_queries(client, one.get_absolute_url()) == count_queries(client, thirty.get_absolute_url())
+
+
+def test_article_page_reads_stored_content_not_side_effects(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    article = ArticleFactory(side_effects=30)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(article.get_absolute_url())
+
+    assert response.content.decode().count('class="side-effect"') == 30
+    assert len(queries) == 3  # the article, a page of comments with their count, related articles
+    assert not [query for query in queries if "articles_sideeffect" in query["sql"]]
 
 
 def test_home_page_query_count_is_fixed(client, django_assert_max_num_queries):
