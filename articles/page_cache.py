@@ -17,6 +17,10 @@ one, all pages of a paginated list at once. Changes that come with time, not a
 write (a scheduled article's publication, a thread's close date), bound how long a
 page may be cached.
 
+Cached pages are also kept per release (`release()`: a digest of the code,
+templates and static files), so a deploy never serves a page the previous
+release built.
+
 Pages are stored by the `cache_for_readers` view decorator and served by
 `ReadersPageCacheMiddleware`, early in the middleware stack and with a single
 cache round trip (the page and the versions it needs, in one get_many). Each
@@ -29,7 +33,8 @@ import logging
 import re
 import uuid
 from datetime import timedelta
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -67,7 +72,25 @@ def page_key(path, page):
     # Only the query parameter the pages use is part of the key, so made-up query
     # strings cannot fill the cache.
     digest = hashlib.sha256(f"{path}|{page}".encode()).hexdigest()
-    return f"{KEY_PREFIX}:page:{digest}"
+    return f"{KEY_PREFIX}:page:{release()}:{digest}"
+
+
+# What makes a page besides the data: the project's code, its templates and the
+# static files' hashed names. Pages are cached per release, so after a deploy no app
+# server serves a page built by the previous release, and during a rolling deploy
+# servers of each release keep their own pages.
+RELEASE_FILES = ["articles/**/*.py", "comments/**/*.py", "smpinfo/**/*.py", "templates/**/*.*"]
+
+
+@lru_cache(maxsize=1)
+def release():
+    digest = hashlib.sha256()
+    files = {path for pattern in RELEASE_FILES for path in settings.BASE_DIR.glob(pattern)}
+    files.add(Path(settings.STATIC_ROOT) / "staticfiles.json")
+    for path in sorted(files):
+        if path.is_file() and "migrations" not in path.parts:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 # Invalidation --------------------------------------------------------------------

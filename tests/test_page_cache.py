@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles import page_cache
 from articles.models import Article
 from comments.models import Comment
 from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, comment_form_data, ensure_roles
@@ -281,6 +282,51 @@ def test_thread_closes_on_its_date_even_when_cached(client):
     time.sleep(2.2)
 
     assert "Comments are closed." in html_of(client, article.get_absolute_url())
+
+
+# Releases ---------------------------------------------------------------------------------------
+
+
+def test_a_new_release_does_not_serve_pages_the_previous_one_cached(client, monkeypatch):
+    url = ArticleFactory().get_absolute_url()
+    get(client, url)
+    assert get(client, url)["X-Page-Cache"] == "hit"
+
+    monkeypatch.setattr(page_cache, "release", lambda: "the-next-release")
+
+    assert get(client, url)["X-Page-Cache"] == "miss"
+    assert get(client, url)["X-Page-Cache"] == "hit"
+
+
+@pytest.fixture
+def release_of(settings, tmp_path):
+    """The release digest of a project tree in tmp_path."""
+    settings.BASE_DIR = tmp_path
+    settings.STATIC_ROOT = tmp_path / "staticfiles"
+
+    def release_of(files):
+        for name, text in files.items():
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text)
+        page_cache.release.cache_clear()
+        return page_cache.release()
+
+    yield release_of
+    page_cache.release.cache_clear()
+
+
+def test_release_changes_with_code_templates_and_static_files_not_migrations(release_of):
+    first = release_of(
+        {"articles/views.py": "v1", "templates/base.html": "b1", "staticfiles/staticfiles.json": "{}"}
+    )
+
+    assert release_of({}) == first
+    assert release_of({"articles/migrations/0099_x.py": "m"}) == first
+    assert release_of({"articles/views.py": "v2"}) != first
+    assert release_of({"templates/base.html": "b2"}) != release_of({"templates/base.html": "b3"})
+    assert release_of({"staticfiles/staticfiles.json": '{"css": 1}'}) != release_of(
+        {"staticfiles/staticfiles.json": "{}"}
+    )
 
 
 # Failures ---------------------------------------------------------------------------------------
