@@ -68,11 +68,15 @@ def version_key(scope):
     return f"{KEY_PREFIX}:version:{scope}"
 
 
-def page_key(path, page):
-    # Only the query parameter the pages use is part of the key, so made-up query
-    # strings cannot fill the cache.
-    digest = hashlib.sha256(f"{path}|{page}".encode()).hexdigest()
-    return f"{KEY_PREFIX}:page:{release()}:{digest}"
+def page_key(request):
+    """The key of the page a request asks for.
+
+    The address the reader used is part of it (pages carry absolute URLs: canonical
+    link, Open Graph, structured data). Of the query string only the parameter the
+    pages use is, so made-up query strings cannot fill the cache.
+    """
+    address = f"{request.scheme}://{request.get_host()}{request.path}|{request.GET.get('page', '')}"
+    return f"{KEY_PREFIX}:page:{release()}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 # What makes a page besides the data: the project's code, its templates and the
@@ -211,7 +215,7 @@ def cache_for_readers(scopes_for):
                 changes_at = next_timed_change(articles_version, getattr(response, "page_changes_at", None))
                 timeout = cache_seconds(changes_at)
                 if timeout:
-                    cache.set(page_key(request.path, request.GET.get("page", "")), entry, timeout)
+                    cache.set(page_key(request), entry, timeout)
             except Exception:
                 logger.exception("Page cache: could not store %s", request.path)
             return respond(request, entry, "miss")
@@ -264,7 +268,7 @@ class ReadersPageCacheMiddleware:
     def __call__(self, request):
         if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
             return self.get_response(request)
-        keys = hit_keys(request.path, request.GET.get("page", ""))
+        keys = hit_keys(request)
         try:
             found = cache.get_many(keys)
         except Exception:
@@ -276,9 +280,9 @@ class ReadersPageCacheMiddleware:
         return self.get_response(request)
 
 
-def hit_keys(path, page):
+def hit_keys(request):
     """The page's key and the version keys of the two scopes a page can depend on."""
-    return [page_key(path, page), version_key(ARTICLES_SCOPE), version_key(thread_scope_of_path(path))]
+    return [page_key(request), version_key(ARTICLES_SCOPE), version_key(thread_scope_of_path(request.path))]
 
 
 def respond(request, entry, outcome):

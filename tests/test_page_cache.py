@@ -34,8 +34,8 @@ def get(client, url, **extra):
     return response
 
 
-def html_of(client, url):
-    return get(client, url).content.decode()
+def html_of(client, url, **extra):
+    return get(client, url, **extra).content.decode()
 
 
 # Served from the cache ---------------------------------------------------------------
@@ -282,6 +282,28 @@ def test_thread_closes_on_its_date_even_when_cached(client):
     time.sleep(2.2)
 
     assert "Comments are closed." in html_of(client, article.get_absolute_url())
+
+
+def test_each_address_of_the_site_gets_pages_with_its_own_links(client, settings):
+    settings.ALLOWED_HOSTS = ["smp.example", "www.smp.example"]
+    url = ArticleFactory().get_absolute_url()
+
+    first = html_of(client, url, HTTP_HOST="smp.example")
+    second = get(client, url, HTTP_HOST="www.smp.example")
+    https = html_of(client, url, HTTP_HOST="smp.example", secure=True)
+
+    assert f'<link rel="canonical" href="http://smp.example{url}">' in first
+    assert second["X-Page-Cache"] == "miss"
+    assert f'<link rel="canonical" href="http://www.smp.example{url}">' in second.content.decode()
+    assert f'<link rel="canonical" href="https://smp.example{url}">' in https
+    assert get(client, url, HTTP_HOST="www.smp.example")["X-Page-Cache"] == "hit"
+
+
+def test_a_host_the_site_does_not_serve_is_refused_even_for_a_cached_page(client):
+    url = ArticleFactory().get_absolute_url()
+    get(client, url)
+
+    assert client.get(url, HTTP_HOST="evil.example").status_code == 400
 
 
 # Releases ---------------------------------------------------------------------------------------

@@ -54,6 +54,16 @@ def test_pages_carry_the_other_security_headers(client):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
+@pytest.mark.parametrize("url", ["/", "/articles/no-such-article/", "/search/?q=redness"])
+def test_a_host_the_site_does_not_serve_gets_the_styled_400_page(client, url):
+    response = client.get(url, HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Bad request" in html
+    assert "evil.example" not in html
+
+
 def test_production_settings_turn_on_https_protections():
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env.update(DJANGO_HTTPS="1", DJANGO_SECRET_KEY="x" * 20 + "7Gh#2kLp9!qRz" * 4)
