@@ -135,9 +135,9 @@ def render_comment_form(form):
     """The form's fields as crispy-forms renders them (`{{ form|crispy }}`).
 
     A blank form is the same on every article page but for its signed token, so it
-    is rendered once per process and each page puts in its own token: rendering it
-    took a third of an uncached article page's time (bench/RESULTS.md). A bound form
-    (shown again with errors and the reader's text) is rendered every time.
+    is rendered once per process and each page puts in its own token (rendering it
+    costs about 1 ms, a quarter of an uncached article page). A bound form (shown
+    again with errors and the reader's text) is rendered every time.
     """
     if form.is_bound:
         return as_crispy_form(form)
