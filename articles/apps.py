@@ -7,8 +7,10 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from articles.models import Article, SideEffect
+        from articles.models import Article, SideEffect, side_effect_deleted
         from articles.page_cache import article_saved_or_deleted
+
+        post_delete.connect(side_effect_deleted, sender=SideEffect, dispatch_uid="side-effect-deleted")
 
         for signal in (post_save, post_delete):
             signal.connect(article_saved_or_deleted, sender=Article, dispatch_uid=f"article-pages-{signal}")

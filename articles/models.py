@@ -309,12 +309,6 @@ class SideEffect(models.Model):
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
 
-    def delete(self, *args, **kwargs):
-        article = self.article
-        result = super().delete(*args, **kwargs)
-        article.refresh_derived_fields()
-        return result
-
     def outline(self):
         """What the article's structured data says about this side effect."""
         summary = " ".join(part for part in [self.frequency, self.duration, self.advice] if part)
@@ -324,3 +318,17 @@ class SideEffect(models.Model):
     def anchor(self):
         """The id of this side effect's heading, so the table and other pages can link to it."""
         return slugify(self.name, allow_unicode=True) or f"side-effect-{self.pk}"
+
+
+def side_effect_deleted(sender, instance, origin, **kwargs):
+    """post_delete receiver: refresh the article of a side effect deleted on its own.
+
+    A signal rather than SideEffect.delete(), so that a queryset delete refreshes too;
+    not when the side effect goes because its article is being deleted.
+    """
+    article_deleted = isinstance(origin, Article) or (
+        isinstance(origin, models.QuerySet) and issubclass(origin.model, Article)
+    )
+    if not article_deleted:
+        for article in Article.objects.filter(pk=instance.article_id):
+            article.refresh_derived_fields()

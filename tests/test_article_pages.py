@@ -122,6 +122,40 @@ def test_article_loaded_in_bulk_shows_its_side_effects(client):
     assert '"name": "Scabbing"' in html  # structured data
 
 
+def test_deleted_side_effects_leave_the_page_one_by_one_or_in_bulk(client):
+    article = ArticleFactory()
+    for name in ["Redness", "Swelling", "Scabbing"]:
+        SideEffectFactory(article=article, name=name)
+
+    article.side_effects.get(name="Redness").delete()
+    SideEffect.objects.filter(article=article, name="Swelling").delete()
+
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Redness" not in html
+    assert "Swelling" not in html
+    assert '<h2 id="scabbing">Scabbing</h2>' in html
+    article.refresh_from_db()
+    assert [effect["name"] for effect in article.side_effect_outline] == ["Scabbing"]
+    assert "Swelling" not in article.search_document
+
+
+@pytest.mark.parametrize("how", ["instance", "queryset"])
+def test_deleting_an_article_deletes_its_side_effects_without_rendering_it_again(how, monkeypatch):
+    article = ArticleFactory(side_effects=3)
+
+    def refresh(self):
+        raise AssertionError("an article being deleted was rendered again")
+
+    monkeypatch.setattr(Article, "refresh_derived_fields", refresh)
+    if how == "instance":
+        article.delete()
+    else:
+        Article.objects.filter(pk=article.pk).delete()
+
+    assert not Article.objects.exists()
+    assert not SideEffect.objects.exists()
+
+
 def test_unknown_slug_is_a_404_in_the_site_style(client):
     response = client.get("/articles/no-such-article/")
 
