@@ -15,9 +15,7 @@ class LatestArticlesFeed(Feed):
     description = "New and updated articles about scalp micropigmentation (SMP)."
 
     def items(self):
-        return Article.objects.published().only("title", "slug", "summary", "published_at", "updated_at")[
-            :FEED_SIZE
-        ]
+        return Article.objects.published().for_list()[:FEED_SIZE]
 
     def item_title(self, article):
         return article.title

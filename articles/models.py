@@ -23,6 +23,8 @@ from articles.markdown import render_markdown, render_markdown_with_headings
 WORDS_PER_MINUTE = 200
 SEARCH_CONFIG = "english"
 CONTENT_TEMPLATE = "articles/_article_content.html"
+# What a list of articles shows of each: see ArticleQuerySet.for_list().
+LIST_FIELDS = ["title", "slug", "summary", "published_at", "updated_at", "reading_minutes"]
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, *italic*, [links](https://example.org), lists, tables and "
@@ -40,17 +42,15 @@ class ArticleQuerySet(models.QuerySet):
         """
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def for_list(self, *extra_fields):
+        """Only the fields a list of articles shows (home, feeds, search, related articles)."""
+        return self.only(*LIST_FIELDS, *extra_fields)
+
     def for_page(self):
         """Only the fields an article page shows: its content is stored rendered, so the
         page needs neither the Markdown nor the side effects."""
-        return self.only(
-            "title",
-            "slug",
-            "summary",
+        return self.for_list(
             "status",
-            "published_at",
-            "updated_at",
-            "reading_minutes",
             "comments_open",
             "comments_close_at",
             "content_html",
@@ -261,7 +261,7 @@ class Article(models.Model):
         if self.content_revision != content_revision():
             article = Article.objects.get(pk=self.pk)  # with every field the rendering needs
             article.refresh_derived_fields()
-            for name in ["reading_minutes", "content_html", "content_revision", "side_effect_outline"]:
+            for name in set(DERIVED_FIELDS) - self.get_deferred_fields():
                 setattr(self, name, getattr(article, name))
 
 

@@ -62,7 +62,7 @@ def search_articles(text):
 
 def postgres_search(text):
     query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-    published = Article.objects.published().defer("body", "body_html", "search_document")
+    published = Article.objects.published().for_list()
     results = (
         published.filter(search_vector=query)
         .annotate(rank=SearchRank(F("search_vector"), query))
@@ -119,7 +119,7 @@ def fallback_search(text):
         in_title |= Q(title__icontains=word.lstrip("-"))
     return (
         Article.objects.published()
-        .defer("body", "body_html")
+        .for_list("search_document")  # snippets are cut from it
         .filter(condition)
         .annotate(
             title_match=Case(When(in_title, then=Value(1)), default=Value(0), output_field=IntegerField())

@@ -38,9 +38,7 @@ class ArticleListView(ListView):
     paginate_by = 10
 
     def get_queryset(self):
-        return Article.objects.published().only(
-            "title", "slug", "summary", "published_at", "updated_at", "reading_minutes"
-        )
+        return Article.objects.published().for_list()
 
 
 @method_decorator(cache_for_readers(article_thread_scope), name="get")
@@ -62,7 +60,7 @@ class ArticleDetailView(DetailView):
         context["related_articles"] = (
             Article.objects.published()
             .exclude(pk=article.pk)
-            .only("title", "slug", "summary")
+            .for_list()
             .order_by("-published_at", "-pk")[:RELATED_ARTICLES]
         )
         context["json_ld"] = article_json_ld(self.request, article)
