@@ -3,6 +3,8 @@
 python bench/django_tools.py profile URL REQUESTS OUTPUT_PREFIX
     Profile REQUESTS GETs of URL through Django's test client with pyinstrument;
     writes OUTPUT_PREFIX.txt (call tree) and OUTPUT_PREFIX-flat.txt (functions by own time).
+python bench/django_tools.py timing REQUESTS URL...
+    Milliseconds per GET of each URL through Django's test client, in this process.
 python bench/django_tools.py queries [--user NAME] URL...
     Fetch each URL (as user NAME when given, logged in) and print, as JSON, its status,
     time and every SQL query it ran with its time, slowest first.

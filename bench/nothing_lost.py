@@ -38,9 +38,7 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -64,8 +62,6 @@ POST_SLUG = "loadcheck-comments"
 DATABASE_NAME = "smpinfo_loadcheck"
 USER_AGENT = "smpinfo-loadcheck/1 (bench/nothing_lost.py)"
 REQUEST_TIMEOUT = 30
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-FORM_TOKEN_INPUT = re.compile(r'name="form_token" value="([^"]+)"')
 
 
 def load_bench_run():
@@ -78,6 +74,7 @@ def load_bench_run():
 
 
 bench = load_bench_run()
+CSRF_INPUT, FORM_TOKEN_INPUT = bench.CSRF_INPUT, bench.FORM_TOKEN_INPUT
 # Gunicorn's log and wrk's raw output go to a directory of their own, not beside `make bench`'s.
 OUT = BENCH / "out" / "loadcheck"
 bench.OUT = OUT
@@ -93,9 +90,7 @@ def log(message):
 
 
 def parse_config():
-    def env_int(name, default):
-        return int(os.environ.get(name) or default)
-
+    env_int = bench.env_int
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -134,40 +129,10 @@ def parse_config():
     )
 
 
-def ensure_wrk():
-    if shutil.which("wrk"):
-        return
-    log("installing wrk (apt-get install -y wrk)")
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    if subprocess.run(install, capture_output=True).returncode != 0:
-        bench.run(["apt-get", "update", "-q"])
-        bench.run(install)
-
-
 def flush_redis(url):
     import redis
 
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
-
-
-def prepare_database(env):
-    log("migrate, collectstatic, seed_content, and an article open for comments")
-    bench.manage(env, "migrate", "--noinput", "-v", "0")
-    bench.manage(env, "collectstatic", "--noinput", "-v", "0")
-    bench.manage(env, "seed_content")
-    bench.manage(
-        env,
-        "shell",
-        "-c",
-        "from datetime import timedelta\n"
-        "from django.utils import timezone\n"
-        "from articles.models import Article\n"
-        "Article.objects.create(\n"
-        f"    slug={POST_SLUG!r}, title='Load check: comments',\n"
-        "    summary='An article that receives the comments of the load check.',\n"
-        "    body='Comments on this article come from `make loadcheck`.', status='published',\n"
-        "    published_at=timezone.now() - timedelta(hours=1), comments_open=True)\n",
-    )
 
 
 def preflight(server):
@@ -365,14 +330,14 @@ def stored_comments(db_url):
 
 def server_log_problems(server):
     """What the server's own log says: errors, 5xx answers, and its count of accepted POSTs."""
-    text = (OUT / f"gunicorn-{server.name}.log").read_text(errors="replace")
+    text = server.log_text()
     return {
         "errors": len(re.findall(r'"level": "(?:ERROR|CRITICAL)"', text)),
         "5xx": len(re.findall(r'"status": 5\d\d\b', text)),
         "POST 303": len(re.findall(r'"method": "POST", [^\n]*"status": 303\b', text)),
         "tracebacks": text.count("Traceback (most recent call last)"),
         "worker timeouts": text.count("WORKER TIMEOUT"),
-        "restarts": text.count("Autorestarting worker"),
+        "restarts": server.restarts(),
     }
 
 
@@ -652,7 +617,7 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "wrk.log").write_text("")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("loadcheck: terminated"))
-    ensure_wrk()
+    bench.ensure_wrk()
     bench.check_services(cfg)
 
     with contextlib.ExitStack() as cleanup:
@@ -660,7 +625,7 @@ def main():
         flush_redis(cfg.redis_url)
         db_url = bench.create_scratch_database(cfg, cleanup, DATABASE_NAME)
         env = bench.site_environment(cfg, db_url, DJANGO_ALLOWED_HOSTS="127.0.0.1")
-        prepare_database(env)
+        bench.prepare_database(env, slug=POST_SLUG, title="Load check: comments", command="make loadcheck")
         info = bench.machine(cfg, db_url)
         recycling = ()
         if cfg.max_requests:

@@ -66,6 +66,9 @@ ARTICLE_SLUG = "side-effects-of-scalp-micropigmentation"
 POST_SLUG = "bench-comments"
 BENCH_ADMIN = "bench-admin"
 SEARCH_QUERY = "redness"
+# The comment form's two tokens in an article page's HTML.
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_TOKEN_INPUT = re.compile(r'name="form_token" value="([^"]+)"')
 TARGETS = {"cached": 0.70, "uncached": 0.25, "posts": 200, "p50_ms": 100}
 # Variables of the site and of gunicorn that must not leak from the caller's shell into the bench.
 SITE_VARIABLES = ("DJANGO_", "COMMENTS_", "GUNICORN_", "EMAIL_")
@@ -119,10 +122,11 @@ class Config:
     command: str
 
 
-def parse_config():
-    def env_int(name, default):
-        return int(os.environ.get(name) or default)
+def env_int(name, default):
+    return int(os.environ.get(name) or default)
 
+
+def parse_config():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -170,13 +174,17 @@ def parse_config():
 # Tools and services -----------------------------------------------------------------------------
 
 
-def ensure_tools():
+def ensure_wrk():
     if shutil.which("wrk") is None:
         log("installing wrk (apt-get install -y wrk)")
         install = ["apt-get", "install", "-y", "-q", "wrk"]
         if subprocess.run(install, capture_output=True).returncode != 0:
             run(["apt-get", "update", "-q"])
             run(install)
+
+
+def ensure_tools():
+    ensure_wrk()
     if subprocess.run([BIN / "python", "-c", "import pyinstrument"], capture_output=True).returncode != 0:
         log("installing pyinstrument into the venv (profiling only; not a requirement of the site)")
         run([BIN / "python", "-m", "pip", "install", "--quiet", "pyinstrument==5.1.3"])
@@ -302,11 +310,18 @@ class Server:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self):
+        return OUT / f"gunicorn-{self.name}.log"
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
     def start(self):
         self.port = free_port()
         env = {**self.env, "HOST": "127.0.0.1", "PORT": str(self.port)}
         self.workers, self.threads = gunicorn_processes(env)
-        logfile = (OUT / f"gunicorn-{self.name}.log").open("w")
+        logfile = self.log_path.open("w")
         self.process = subprocess.Popen(
             [BIN / "gunicorn", "--config", "gunicorn.conf.py", *self.args, "smpinfo.wsgi"],
             cwd=ROOT,
@@ -319,7 +334,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                tail = (OUT / f"gunicorn-{self.name}.log").read_text()[-3000:]
+                tail = self.log_text()[-3000:]
                 raise SystemExit(f"gunicorn {self.name} exited ({self.process.returncode}):\n{tail}")
             with contextlib.suppress(OSError):
                 if http_request(self.url + "/healthz", timeout=2)[0] == 200:
@@ -330,8 +345,7 @@ class Server:
 
     def restarts(self):
         """How many times a worker was recycled (gunicorn's max_requests) so far."""
-        log_text = (OUT / f"gunicorn-{self.name}.log").read_text(errors="replace")
-        return log_text.count("Autorestarting worker")
+        return self.log_text().count("Autorestarting worker")
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:
@@ -443,7 +457,8 @@ def median_result(results, label):
 # Phases ----------------------------------------------------------------------------------------
 
 
-def prepare_database(env):
+def prepare_database(env, slug=POST_SLUG, title="Benchmark: comments", command="make bench"):
+    """Migrate, collect static files, load the seed content and an article `slug` open for comments."""
     log("migrate, collectstatic, seed_content, and an article open for comments")
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "collectstatic", "--noinput", "-v", "0")
@@ -455,9 +470,9 @@ def prepare_database(env):
         "from datetime import timedelta\n"
         "from django.utils import timezone\n"
         "from articles.models import Article\n"
-        f"article, _ = Article.objects.get_or_create(slug={POST_SLUG!r}, defaults=dict(\n"
-        "    title='Benchmark: comments', summary='An article for the comment benchmark.',\n"
-        "    body='Comments on this article come from `make bench`.', status='published',\n"
+        f"article, _ = Article.objects.get_or_create(slug={slug!r}, defaults=dict(\n"
+        f"    title={title!r}, summary='An article that receives the comments of `{command}`.',\n"
+        f"    body='Comments on this article come from `{command}`.', status='published',\n"
         "    published_at=timezone.now() - timedelta(hours=1)))\n"
         "Article.objects.filter(pk=article.pk).update(comments_open=True, comments_close_at=None)\n",
     )
@@ -481,17 +496,15 @@ def response_headers(server, path):
 def comment_form(server):
     """The csrftoken cookie, the form's CSRF token and its form_token, as a reader's browser gets them.
 
-    The page is fetched with a query string of its own so that no cached copy (with someone
-    else's token) can answer.
+    A cached page gets both tokens filled in for each request (articles/page_cache.py).
     """
-    path = f"/articles/{POST_SLUG}/?bench={secrets.token_hex(4)}"
+    path = f"/articles/{POST_SLUG}/"
     status, headers, html = http_request(server.url + path)
     cookies = http.cookies.SimpleCookie()
     for name, value in headers:
         if name.lower() == "set-cookie":
             cookies.load(value)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
-    token = re.search(r'name="form_token" value="([^"]+)"', html)
+    csrf, token = CSRF_INPUT.search(html), FORM_TOKEN_INPUT.search(html)
     if status != 200 or "csrftoken" not in cookies or not csrf or not token:
         raise SystemExit(f"GET {path} ({status}) gave no csrftoken cookie, CSRF token or form_token")
     return cookies["csrftoken"].value, csrf[1], token[1]
@@ -591,9 +604,7 @@ def profile_article(env, name, requests):
     log(f"profiling the {name} article view (pyinstrument, Django test client, {requests} requests)")
     prefix = OUT / f"profile-article-{name}"
     summary = tool(env, "profile", f"/articles/{ARTICLE_SLUG}/", str(requests), prefix)
-    tree = Path(f"{prefix}.txt").read_text()
-    flat = Path(f"{prefix}-flat.txt").read_text()
-    return summary, tree, flat
+    return summary, Path(f"{prefix}-flat.txt").read_text()
 
 
 def largest_thread(db_url):
@@ -622,16 +633,13 @@ def explain(db_url, sql, name):
 
 
 def bench_large(cfg, cleanup, base_env):
+    db_url = cfg.large_database_url or create_scratch_database(cfg, cleanup, "smpinfo_bench_large")
+    env = site_environment(cfg, db_url, CACHE_URL="dummy://", **base_env)
+    manage(env, "migrate", "--noinput", "-v", "0")
     if cfg.large_database_url:
-        db_url = cfg.large_database_url
         log("large data: using BENCH_LARGE_DATABASE_URL as it is")
         generated = "an existing database (BENCH_LARGE_DATABASE_URL)"
-        env = site_environment(cfg, db_url, CACHE_URL="dummy://", **base_env)
-        manage(env, "migrate", "--noinput", "-v", "0")
     else:
-        db_url = create_scratch_database(cfg, cleanup, "smpinfo_bench_large")
-        env = site_environment(cfg, db_url, CACHE_URL="dummy://", **base_env)
-        manage(env, "migrate", "--noinput", "-v", "0")
         log(f"generate_demo_data --articles {cfg.large_articles} --comments {cfg.large_comments}")
         started = time.monotonic()
         output = manage(
@@ -776,8 +784,6 @@ def wrk_version():
 
 
 def fmt_row(name, result, *, ratio=None, note=""):
-    if result is None:
-        return f"| {name} | – | – | – | – | {note} |"
     errors = result.bad_status + result.socket_errors
     ratio_text = f"{ratio:.0%}" if ratio is not None else ""
     return (
@@ -808,7 +814,7 @@ def verdict(ok):
     return "**met**" if ok else "**not met**"
 
 
-def render(cfg, info, a, b, posts, profile, large, diagnostics):
+def render(cfg, info, a, b, posts, profile, large):
     lines = [BEGIN, ""]
     lines += [
         f"Produced by `{cfg.command}` on {info['date']}"
@@ -875,16 +881,6 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
         f"GUNICORN_MAX_REQUESTS is set): A {a['restarts']}, B {b['restarts']}.",
         "",
     ]
-    if diagnostics:
-        lines += [
-            "| instance | static req/s | article req/s | article p50 ms | article / static |",
-            "|---|---:|---:|---:|---:|",
-        ]
-    for name, label, (static, article) in diagnostics:
-        lines.append(
-            f"| {name} ({label}) | {static.rps:,.0f} | {article.rps:,.0f} | {article.p50_ms:.1f} | "
-            f"{article.rps / static.rps:.0%} |"
-        )
     lines.append("")
     # Posts.
     result = posts["result"]
@@ -955,7 +951,7 @@ def render(cfg, info, a, b, posts, profile, large, diagnostics):
                 "",
             ]
     # Profile.
-    summary, _tree, flat, article_queries, in_process, cached_summary = profile
+    summary, flat, article_queries, in_process, cached_summary = profile
     sql_ms = sum(query["ms"] for query in article_queries)
     lines += [
         "### Time per request inside Django",
@@ -1091,9 +1087,6 @@ def main():
         b["restarts"] = server_b.restarts()
         server_b.stop()
 
-        # gunicorn.conf.py recycles no workers by default; the restarts are counted to show it.
-        diagnostics = []
-
         profile = profile_article(env_b, "uncached", 300)
         cached_profile = profile_article(env, "cached", 1000)[0]
         article_queries = tool(env_b, "queries", page)[0]["queries"]
@@ -1107,7 +1100,7 @@ def main():
         large = bench_large(cfg, cleanup, processes)
         info["load_end"] = load_average()
         profile = (*profile, article_queries, in_process, cached_profile)
-        write_results(cfg, render(cfg, info, a, b, posts, profile, large, diagnostics))
+        write_results(cfg, render(cfg, info, a, b, posts, profile, large))
     log("done")
 
 
