@@ -14,6 +14,8 @@ from articles.models import Article, SideEffect
 from comments.forms import make_form_token
 from comments.models import Comment
 
+PASSWORD = "correct horse battery staple"  # every factory user's
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -23,7 +25,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
-    password = factory.django.Password("correct horse battery staple")
+    password = factory.django.Password(PASSWORD)
 
     @factory.post_generation
     def groups(self, create, names, **kwargs):
@@ -85,6 +87,26 @@ def comment_form_data(article, seconds_ago=30, **overrides):
         "body": "Thanks, this helped me prepare for my first session.",
         "honeypot": "",
         "form_token": make_form_token(article, issued_at=time.time() - seconds_ago),
+    }
+    data.update(overrides)
+    return data
+
+
+def post_comment(client, article, request=None, **fields):
+    """POST the comment form of `article` as a reader's browser does (`fields` override its data);
+    `request` holds extra request arguments (REMOTE_ADDR=..., follow=True)."""
+    return client.post(
+        f"/articles/{article.slug}/comments/", comment_form_data(article, **fields), **(request or {})
+    )
+
+
+def admin_comment_form_data(comment, **overrides):
+    """The admin's comment change form as a moderator sends it."""
+    data = {
+        "author_name": comment.author_name,
+        "author_email": comment.author_email,
+        "body": comment.body,
+        "status": comment.status,
     }
     data.update(overrides)
     return data

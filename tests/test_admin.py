@@ -2,12 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article
 from tests.factories import ArticleFactory
+from tests.queries import count_uncached_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +87,6 @@ def test_article_saved_with_side_effects_in_the_admin_shows_them_all_to_readers(
 def test_editor_sees_the_new_article_on_the_home_page_once_published(editor_client, client):
     editor_client.post("/admin/articles/article/add/", article_form_data())
 
-    editor_client.logout()
     assert "Healing after SMP" in client.get("/").content.decode()
 
 
@@ -165,9 +163,7 @@ def test_change_form_links_to_the_article_on_the_site(editor_client):
 
 def test_article_changelist_query_count_does_not_grow_with_rows(editor_client, django_assert_max_num_queries):
     def queries():
-        with CaptureQueriesContext(connection) as captured:
-            assert editor_client.get("/admin/articles/article/").status_code == 200
-        return len(captured)
+        return count_uncached_queries(editor_client, "/admin/articles/article/")
 
     ArticleFactory.create_batch(2, side_effects=1)
     few = queries()

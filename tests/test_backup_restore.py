@@ -17,6 +17,7 @@ from django.utils import timezone
 from articles.management.commands import backup as backup_command
 from articles.models import Article, SideEffect
 from comments.models import Comment
+from tests.commands import call as run
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,12 +26,6 @@ on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL); CI runs it"
 )
 SUFFIX = ".pgdump" if connection.vendor == "postgresql" else ".sqlite3"
-
-
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def all_rows():

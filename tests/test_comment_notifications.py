@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from comments.models import Comment
-from tests.factories import ArticleFactory, UserFactory, comment_form_data
+from tests.factories import ArticleFactory, UserFactory, post_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -20,15 +20,11 @@ def moderators(db):
     ]
 
 
-def post(client, article, **data):
-    return client.post(f"/articles/{article.slug}/comments/", comment_form_data(article, **data))
-
-
 def test_one_email_per_held_comment_to_the_moderators(client, moderators, django_capture_on_commit_callbacks):
     article = ArticleFactory(title="Blue dots")
 
     with django_capture_on_commit_callbacks(execute=True):
-        post(client, article, author_name="Sam", body="Is blueness permanent?")
+        post_comment(client, article, author_name="Sam", body="Is blueness permanent?")
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -46,7 +42,7 @@ def test_notify_emails_setting_overrides_the_group(
     settings.COMMENTS_NOTIFY_EMAILS = ["desk@clinic.example"]
 
     with django_capture_on_commit_callbacks(execute=True):
-        post(client, ArticleFactory())
+        post_comment(client, ArticleFactory())
 
     assert mail.outbox[0].to == ["desk@clinic.example"]
 
@@ -58,8 +54,8 @@ def test_no_email_for_published_or_spam_comments(
     article = ArticleFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        post(client, article, body="published")
-        post(client, article, body="spam", honeypot="bot")
+        post_comment(client, article, body="published")
+        post_comment(client, article, body="spam", honeypot="bot")
 
     assert Comment.objects.count() == 2
     assert mail.outbox == []
@@ -71,7 +67,7 @@ def test_email_is_sent_only_after_the_comment_is_committed(
     article = ArticleFactory()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        post(client, article)
+        post_comment(client, article)
 
     assert mail.outbox == []
     assert Comment.objects.count() == 1
@@ -87,7 +83,7 @@ def test_failing_email_backend_does_not_lose_the_comment(
     article = ArticleFactory()
 
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
-        response = post(client, article, body="Keep me")
+        response = post_comment(client, article, body="Keep me")
 
     assert response.status_code == 303
     assert Comment.objects.get().body == "Keep me"
@@ -100,7 +96,7 @@ def test_article_title_with_line_breaks_cannot_break_the_subject(
     article = ArticleFactory(title="Title\r\nBcc: victim@example.org")
 
     with django_capture_on_commit_callbacks(execute=True):
-        post(client, article)
+        post_comment(client, article)
 
     assert (
         mail.outbox[0].subject == "[smpinfo] Comment awaiting moderation on “Title Bcc: victim@example.org”"

@@ -4,7 +4,7 @@ import pytest
 
 from comments.models import BlockedPhrase, Comment
 from comments.moderation import find_blocked_phrase, normalize_text
-from tests.factories import ArticleFactory, CommentFactory, comment_form_data
+from tests.factories import ArticleFactory, CommentFactory, comment_form_data, post_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +15,7 @@ def open_article():
 
 
 def post(client, article, user_agent="Mozilla/5.0 (reader)", **data):
-    response = client.post(
-        f"/articles/{article.slug}/comments/", comment_form_data(article, **data), HTTP_USER_AGENT=user_agent
-    )
+    response = post_comment(client, article, request={"HTTP_USER_AGENT": user_agent}, **data)
     assert response.status_code == 303, response.content.decode()[:3000]
     return Comment.objects.order_by("-pk").first()
 

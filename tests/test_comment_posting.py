@@ -10,7 +10,7 @@ from django.utils import timezone
 from articles.models import Article
 from comments.forms import CommentForm, render_comment_form
 from comments.models import Comment
-from tests.factories import ArticleFactory, CommentFactory, comment_form_data
+from tests.factories import ArticleFactory, CommentFactory, comment_form_data, post_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +21,7 @@ def open_article():
 
 
 def post(client, article, remote_addr="127.0.0.1", **data):
-    return client.post(
-        f"/articles/{article.slug}/comments/", comment_form_data(article, **data), REMOTE_ADDR=remote_addr
-    )
+    return post_comment(client, article, request={"REMOTE_ADDR": remote_addr}, **data)
 
 
 # Accepted ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import ArticleFactory
-from tests.test_multiple_app_servers import AppServer, Browser
+from tests.test_multiple_app_servers import AppServer, Browser, free_port
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,9 +32,7 @@ class Relay:
 
     def __init__(self, target):
         self.target = target
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.sockets = []
         self.listener = None
 

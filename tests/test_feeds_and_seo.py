@@ -111,7 +111,7 @@ def test_article_shows_dates_reading_time_and_table_of_contents(client):
     assert '<a href="#redness">Redness</a>' in toc
 
 
-def test_reading_time_follows_side_effect_changes(client):
+def test_reading_time_follows_side_effect_changes():
     article = ArticleFactory(body="short")
     assert Article.objects.get(pk=article.pk).reading_minutes == 1
 

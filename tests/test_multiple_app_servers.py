@@ -17,11 +17,10 @@ import pytest
 from django.db import connection
 
 from comments.models import Comment
-from tests.factories import ArticleFactory, CommentFactory, UserFactory, ensure_roles
+from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory, ensure_roles
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/14"
-PASSWORD = "correct horse battery staple"
 
 
 def redis_answers():

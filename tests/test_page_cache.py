@@ -18,7 +18,14 @@ from django.utils import timezone
 from articles import page_cache
 from articles.models import Article
 from comments.models import Comment
-from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, comment_form_data, ensure_roles
+from tests.factories import (
+    ArticleFactory,
+    CommentFactory,
+    SideEffectFactory,
+    admin_comment_form_data,
+    comment_form_data,
+    ensure_roles,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -223,10 +230,8 @@ def test_comment_status_changed_in_its_form_is_fresh_at_once(client, moderator_c
     assert "Form moderated" in html_of(client, article.get_absolute_url())
 
     moderator_client.post(
-        f"/admin/comments/comment/{comment.pk}/change/",
-        {"author_name": comment.author_name, "author_email": comment.author_email, "body": comment.body,
-         "status": "spam"},
-    )  # fmt: skip
+        f"/admin/comments/comment/{comment.pk}/change/", admin_comment_form_data(comment, status="spam")
+    )
 
     assert "Form moderated" not in html_of(client, article.get_absolute_url())
 

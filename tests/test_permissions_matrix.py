@@ -33,6 +33,7 @@ from tests.factories import (
     SideEffectFactory,
     UserFactory,
     admin_article_form_data,
+    admin_comment_form_data,
     ensure_roles,
 )
 
@@ -152,21 +153,14 @@ ACTIONS = [
 ]
 # fmt: on
 
-# Cells of the tables that the application gets wrong today: (row, role) -> what goes wrong.
-KNOWN_BUGS = {}  # (row, role) -> reason, for a cell the application does not meet yet
-
 
 def by_role(rows, *, columns_from):
     """One pytest case per (row, role), with the cell of the table as the expectation."""
     cases = []
     for row in rows:
         for index, role in enumerate(ROLES):
-            bug = KNOWN_BUGS.get((row[0], role))
-            marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
             expected = row[columns_from + index]
-            cases.append(
-                pytest.param(*row[:columns_from], role, expected, id=f"{row[0]}-{role}", marks=marks)
-            )
+            cases.append(pytest.param(*row[:columns_from], role, expected, id=f"{row[0]}-{role}"))
     return cases
 
 
@@ -272,12 +266,7 @@ def form_request(world, form):
         url = f"{ARTICLES}{article.pk}/history/{ids['version']}/"
         return url, data, lambda: article_now().summary != "Edited since."
     if form == "comment change: edited body":
-        data = {
-            "author_name": comment.author_name,
-            "author_email": comment.author_email,
-            "body": "Edited by staff.",
-            "status": comment.status,
-        }
+        data = admin_comment_form_data(comment, body="Edited by staff.")
         return (
             f"{COMMENTS}{comment.pk}/change/",
             data,

@@ -1,22 +1,16 @@
 """erase_commenter and purge_comment_ips: personal data leaves when it should."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from comments.models import Comment
+from tests.commands import call as run
 from tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args):
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
 
 
 def test_erase_commenter_anonymizes_their_comments_and_says_how_many(client):

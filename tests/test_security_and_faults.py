@@ -2,9 +2,6 @@
 
 import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,12 +10,12 @@ from django.db.backends.utils import CursorWrapper
 from django.test import Client
 
 from comments.models import Comment
-from tests.factories import ArticleFactory, UserFactory, comment_form_data
+from tests.commands import manage
+from tests.factories import PASSWORD, ArticleFactory, UserFactory, comment_form_data
 
 pytestmark = pytest.mark.django_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple"
 
 
 # Headers -----------------------------------------------------------------------------------
@@ -65,20 +62,11 @@ def test_a_host_the_site_does_not_serve_gets_the_styled_400_page(client, url):
 
 
 def test_production_settings_turn_on_https_protections():
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(DJANGO_HTTPS="1", DJANGO_SECRET_KEY="x" * 20 + "7Gh#2kLp9!qRz" * 4)
     code = (
         "from django.conf import settings as s; "
         "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = manage("shell", "-c", code, DJANGO_HTTPS="1", DJANGO_SECRET_KEY="x" * 20 + "7Gh#2kLp9!qRz" * 4)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True True True 31536000"

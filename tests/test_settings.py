@@ -4,31 +4,17 @@ Settings are read once per process, so these tests run manage.py in a subprocess
 with the environment under test.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+import json
 
 import pytest
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from tests.commands import manage
+
 PRODUCTION_ENV = {
     "DJANGO_HTTPS": "1",
     "DJANGO_SECRET_KEY": "k7#Qp2!vZr9@Lm4$Xw8^Tb6&Hn3*Jc5(Gd1)Fs0_Ye-Ua+Ri=Oe" * 2,
     "DJANGO_ALLOWED_HOSTS": "smp.example.org",
 }
-
-
-def manage(*args, **env):
-    clean_env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env={**clean_env, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_check_deploy_is_clean_with_production_settings():
@@ -59,11 +45,21 @@ def test_an_unknown_cache_url_is_a_clear_error():
     assert "CACHE_URL/REDIS_URL must start with redis://" in result.stderr
 
 
-def test_defaults_are_production_like_for_local_http(settings):
-    assert settings.DEBUG is False
-    assert {"localhost", "127.0.0.1"} <= set(settings.ALLOWED_HOSTS)
-    assert not getattr(settings, "SECURE_SSL_REDIRECT", False)
-    assert not settings.SESSION_COOKIE_SECURE
+def test_defaults_are_production_like_for_local_http():
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps([s.DEBUG, s.ALLOWED_HOSTS, "
+        "getattr(s, 'SECURE_SSL_REDIRECT', False), s.SESSION_COOKIE_SECURE]))"
+    )
+    result = manage("shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    debug, allowed_hosts, ssl_redirect, secure_session_cookie = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
+
+    assert debug is False
+    assert {"localhost", "127.0.0.1"} <= set(allowed_hosts)
+    assert not ssl_redirect
+    assert not secure_session_cookie
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.factories import UserFactory, ensure_roles
+from tests.factories import PASSWORD, UserFactory, ensure_roles
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,7 +27,6 @@ CHROMIUM_ARGS = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
 TIMEOUT_MS = 10_000
-PASSWORD = "correct horse battery staple"  # what tests.factories.UserFactory sets
 
 expect.set_options(timeout=TIMEOUT_MS)
 
