@@ -147,10 +147,16 @@ def is_shareable(request):
     )
 
 
-def current_versions(scopes):
-    """{version key: version} for the scopes, creating the versions not set yet."""
+def current_versions(request, scopes):
+    """{version key: version} for the scopes, creating the versions not set yet.
+
+    Versions the middleware already read for this request (a miss) are not read again.
+    """
     keys = [version_key(scope) for scope in scopes]
-    found = cache.get_many(keys)
+    known = getattr(request, "page_cache_versions", {})
+    found = {key: known[key] for key in keys if key in known}
+    if len(found) < len(keys):
+        found.update(cache.get_many([key for key in keys if key not in found]))
     missing = {key: uuid.uuid4().hex for key in keys if key not in found}
     if missing:
         cache.set_many(missing, None)
@@ -200,7 +206,7 @@ def cache_for_readers(scopes_for):
             if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
                 return view(request, *args, **kwargs)
             try:
-                versions = current_versions([ARTICLES_SCOPE, *scopes_for(**kwargs)])
+                versions = current_versions(request, [ARTICLES_SCOPE, *scopes_for(**kwargs)])
             except Exception:
                 logger.exception("Page cache unavailable; serving %s uncached", request.path)
                 return view(request, *args, **kwargs)
@@ -274,9 +280,10 @@ class ReadersPageCacheMiddleware:
         except Exception:
             logger.exception("Page cache unavailable; serving %s uncached", request.path)
             return self.get_response(request)
-        entry = found.get(keys[0])
+        entry = found.pop(keys[0], None)
         if entry is not None and all(found.get(k) == v for k, v in entry["versions"].items()):
             return respond(request, entry, "hit")
+        request.page_cache_versions = found  # the view's cache_for_readers need not read them again
         return self.get_response(request)
 
 
