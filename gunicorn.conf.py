@@ -7,6 +7,16 @@ FORWARDED_ALLOW_IPS (addresses of the proxies trusted for X-Forwarded-*).
 
 import multiprocessing
 import os
+import sys
+from pathlib import Path
+
+# gunicorn puts the directory it was started from on sys.path, but applies --chdir only
+# after reading this file: the project directory is added so smpinfo imports either way.
+PROJECT_DIR = str(Path(__file__).resolve().parent)
+if PROJECT_DIR not in sys.path:
+    sys.path.insert(0, PROJECT_DIR)
+
+from smpinfo.cache_url import cache_url, is_shared_cache  # noqa: E402 (needs PROJECT_DIR)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
@@ -15,9 +25,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # cache is local memory, which only threads of one process share: the comment rate
 # limit and cached pages must be the same for every request, so `make run` serves
 # from one process with several threads.
-SHARED_CACHE = (os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or "").startswith(
-    ("redis://", "rediss://", "unix://")
-)
+SHARED_CACHE = is_shared_cache(cache_url())
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1 if SHARED_CACHE else 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 2 if SHARED_CACHE else 8))
 worker_class = "gthread"

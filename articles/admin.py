@@ -6,8 +6,6 @@ from django.db.models import Count
 from reversion_compare.admin import CompareVersionAdmin
 
 from articles.models import Article, SideEffect, refresh_once
-from comments.admin import CommentThreadActions
-from comments.models import Comment
 
 
 class SideEffectInline(admin.StackedInline):
@@ -18,15 +16,15 @@ class SideEffectInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
+class ArticleAdmin(CompareVersionAdmin):
     """Articles with their side effects inline.
 
     Every save through the admin is a revision of the article together with its side
     effects (django-reversion): "History" lists them, compares two, and restores one.
+    Apps above this one extend it (the comments app adds thread actions and counts).
     """
 
     inlines = [SideEffectInline]
-    actions = ["close_comments", "open_comments"]
     list_display = [
         "title",
         "status",
@@ -34,8 +32,6 @@ class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
         "published_at",
         "comments_open",
         "side_effect_count",
-        "pending_comments",
-        "approved_comments",
         "updated_at",
     ]
     list_filter = ["status", "comments_open"]
@@ -50,8 +46,7 @@ class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
     ]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).annotate(side_effect_total=Count("side_effects"))
-        return self.with_comment_counts(queryset)
+        return super().get_queryset(request).annotate(side_effect_total=Count("side_effects"))
 
     @admin.display(boolean=True, description="Visible to readers")
     def is_published(self, article):
@@ -66,12 +61,6 @@ class ArticleAdmin(CommentThreadActions, CompareVersionAdmin):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         return super().compare_view(request, object_id, extra_context)
-
-    def get_deleted_objects(self, objs, request):
-        # An article's comments go with it: deleting an article needs no comment permission.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(Comment._meta.verbose_name)
-        return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
         if obj.author_id is None:

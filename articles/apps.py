@@ -7,8 +7,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from articles.models import Article, SideEffect, side_effect_deleted
-        from articles.page_cache import article_saved_or_deleted
+        from articles.models import Article, SideEffect, article_saved_or_deleted, side_effect_deleted
 
         post_delete.connect(side_effect_deleted, sender=SideEffect, dispatch_uid="side-effect-deleted")
 

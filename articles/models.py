@@ -1,6 +1,7 @@
 """Articles and their structured side-effect entries."""
 
 import hashlib
+import logging
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,12 +20,19 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from articles.markdown import render_markdown, render_markdown_with_headings
+from pagecache import pages_changed
+
+logger = logging.getLogger(__name__)
 
 WORDS_PER_MINUTE = 200
 SEARCH_CONFIG = "english"
 CONTENT_TEMPLATE = "articles/_article_content.html"
 # What a list of articles shows of each: see ArticleQuerySet.for_list().
 LIST_FIELDS = ["title", "slug", "summary", "published_at", "updated_at", "reading_minutes"]
+
+# The page-cache scope of every reader page that shows articles (settings.PAGE_CACHE_SCOPES):
+# lists, feeds, the sitemap and each article page's "related articles".
+ARTICLE_PAGES = "articles"
 
 MARKDOWN_HELP = (
     "Markdown: **bold**, *italic*, [links](https://example.org), lists, tables and "
@@ -42,6 +50,20 @@ class ArticleQuerySet(models.QuerySet):
         """
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def update(self, **fields):
+        """Update the articles and retire the reader pages that show them, on commit.
+
+        Every bulk change goes through here, so none can leave a stale page.
+        """
+        updated = super().update(**fields)
+        if updated:
+            article_pages_changed()
+        return updated
+
+    def set_comments_open(self, is_open):
+        """Open or close the comment threads of these articles; returns how many."""
+        return self.update(comments_open=is_open)
+
     def for_list(self, *extra_fields):
         """Only the fields a list of articles shows (home, feeds, search, related articles)."""
         return self.only(*LIST_FIELDS, *extra_fields)
@@ -57,6 +79,22 @@ class ArticleQuerySet(models.QuerySet):
             "content_revision",
             "side_effect_outline",
         )
+
+
+def article_pages_changed():
+    """Every reader page may show what changed: retire them all once the transaction commits."""
+    pages_changed(ARTICLE_PAGES)
+
+
+def article_saved_or_deleted(sender, instance, **kwargs):
+    """Signal receiver for Article (and its proxies) and SideEffect."""
+    article_pages_changed()
+
+
+def next_scheduled_publication():
+    """When the next scheduled article goes live, or None (PAGE_CACHE_SCOPES asks)."""
+    upcoming = Article.objects.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+    return upcoming.order_by("published_at").values_list("published_at", flat=True).first()
 
 
 @lru_cache(maxsize=1)
@@ -233,9 +271,22 @@ class Article(models.Model):
             pending.add(self.pk)
             return
         side_effects = list(self.side_effects.all())
-        texts = self.search_texts(side_effects)
-        document = "\n".join(texts.values())
-        fields = {
+        fields = self.derived_fields(side_effects)
+        for name, value in fields.items():
+            setattr(self, name, value)
+        if connection.vendor == "postgresql":
+            vector = None
+            for weight, text in self.search_texts(side_effects).items():
+                part = SearchVector(models.Value(text, output_field=models.TextField()), weight=weight,
+                                    config=SEARCH_CONFIG)  # fmt: skip
+                vector = part if vector is None else vector + part
+            fields["search_vector"] = vector
+        Article.objects.filter(pk=self.pk).update(**fields)
+
+    def derived_fields(self, side_effects):
+        """{field: value} of what refresh_derived_fields() stores, the search vector aside."""
+        document = "\n".join(self.search_texts(side_effects).values())
+        return {
             "search_document": document,
             "reading_minutes": max(1, math.ceil(len(document.split()) / WORDS_PER_MINUTE)),
             "content_html": render_to_string(
@@ -244,25 +295,37 @@ class Article(models.Model):
             "content_revision": content_revision(),
             "side_effect_outline": [effect.outline() for effect in side_effects],
         }
-        for name, value in fields.items():
-            setattr(self, name, value)
-        if connection.vendor == "postgresql":
-            vector = None
-            for weight, text in texts.items():
-                part = SearchVector(models.Value(text, output_field=models.TextField()), weight=weight,
-                                    config=SEARCH_CONFIG)  # fmt: skip
-                vector = part if vector is None else vector + part
-            fields["search_vector"] = vector
-        Article.objects.filter(pk=self.pk).update(**fields)
 
-    def ensure_current_content(self):
-        """Render the stored content again if it was rendered by another template version
-        (or never: articles loaded in bulk)."""
-        if self.content_revision != content_revision():
-            article = Article.objects.get(pk=self.pk)  # with every field the rendering needs
+    @property
+    def has_current_content(self):
+        """Whether the stored content was rendered by the current page template."""
+        return self.content_revision == content_revision()
+
+    def show_current_content(self):
+        """Render the stored content in memory when it came from another template version
+        (or was never rendered: articles loaded in bulk), writing nothing.
+
+        `manage.py refresh_article_content`, run at each deploy after `migrate`, stores it
+        again; until it has run, pages stay right at the cost of a render.
+        """
+        if self.has_current_content:
+            return
+        logger.warning("Article %s was rendered by another template: run refresh_article_content", self.pk)
+        article = Article.objects.get(pk=self.pk)  # with every field the rendering needs
+        for name, value in article.derived_fields(list(article.side_effects.all())).items():
+            if name not in self.get_deferred_fields():
+                setattr(self, name, value)
+
+
+class SideEffectQuerySet(models.QuerySet):
+    def update(self, **fields):
+        """Update the side effects and store their articles' content again (which retires
+        the pages that show it)."""
+        article_ids = set(self.values_list("article_id", flat=True))
+        updated = super().update(**fields)
+        for article in Article.objects.filter(pk__in=article_ids):
             article.refresh_derived_fields()
-            for name in set(DERIVED_FIELDS) - self.get_deferred_fields():
-                setattr(self, name, getattr(article, name))
+        return updated
 
 
 @reversion.register()
@@ -289,6 +352,8 @@ class SideEffect(models.Model):
     order = models.PositiveIntegerField(
         default=0, help_text="Side effects are shown from the lowest number to the highest."
     )
+
+    objects = SideEffectQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]

@@ -3,8 +3,8 @@ from django.urls import path
 
 from articles import views
 from articles.feeds import LatestArticlesAtomFeed, LatestArticlesFeed
-from articles.page_cache import cache_for_readers
 from articles.sitemaps import SITEMAPS
+from pagecache import cache_for_readers
 
 app_name = "articles"
 
@@ -12,11 +12,11 @@ urlpatterns = [
     path("", views.ArticleListView.as_view(), name="list"),
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
     path("search/", views.search, name="search"),
-    path("feed/", cache_for_readers(views.no_scopes)(LatestArticlesFeed()), name="feed"),
-    path("feed/atom/", cache_for_readers(views.no_scopes)(LatestArticlesAtomFeed()), name="atom_feed"),
+    path("feed/", cache_for_readers(LatestArticlesFeed()), name="feed"),
+    path("feed/atom/", cache_for_readers(LatestArticlesAtomFeed()), name="atom_feed"),
     path(
         "sitemap.xml",
-        cache_for_readers(views.no_scopes)(sitemap),
+        cache_for_readers(sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap",
     ),

@@ -10,26 +10,15 @@ from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from articles.models import Article
-from articles.page_cache import cache_for_readers, thread_scope
 from articles.search import add_snippets, clean_query, search_articles
 from articles.structured_data import article_json_ld
-from comments.moderation import thread_closes_at
-from comments.thread import comment_section
-
-
-def no_scopes(**kwargs):
-    return []
-
-
-def article_thread_scope(slug, **kwargs):
-    return [thread_scope(slug)]
-
+from pagecache import cache_for_readers
 
 RELATED_ARTICLES = 3
 SEARCH_RESULTS_PER_PAGE = 10
 
 
-@method_decorator(cache_for_readers(no_scopes), name="get")
+@method_decorator(cache_for_readers, name="get")
 class ArticleListView(ListView):
     """The home page: published articles, newest first."""
 
@@ -41,9 +30,12 @@ class ArticleListView(ListView):
         return Article.objects.published().for_list()
 
 
-@method_decorator(cache_for_readers(article_thread_scope), name="get")
+@method_decorator(cache_for_readers, name="get")
 class ArticleDetailView(DetailView):
-    """One article with its side effects; staff may preview drafts and scheduled articles."""
+    """One article with its side effects; staff may preview drafts and scheduled articles.
+
+    The template shows the comment thread through the comments app's template tag.
+    """
 
     template_name = "articles/article_detail.html"
     context_object_name = "article"
@@ -54,7 +46,7 @@ class ArticleDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        article.ensure_current_content()
+        article.show_current_content()
         context = super().get_context_data(**kwargs)
         context["is_preview"] = not article.is_published
         context["related_articles"] = (
@@ -64,7 +56,6 @@ class ArticleDetailView(DetailView):
             .order_by("-published_at", "-pk")[:RELATED_ARTICLES]
         )
         context["json_ld"] = article_json_ld(self.request, article)
-        context.update(comment_section(self.request, article, form=kwargs.get("comment_form")))
         return context
 
     def render_to_response(self, context, **response_kwargs):
@@ -72,10 +63,19 @@ class ArticleDetailView(DetailView):
         if context["is_preview"]:
             # A draft must never sit in a browser or proxy cache where a reader could find it.
             add_never_cache_headers(response)
-        if context["comments_open"]:
-            response.comment_form_article = self.object
-            response.page_changes_at = thread_closes_at(self.object)
         return response
+
+
+def render_article(request, article, *, status=200, **extra_context):
+    """The page of `article` as ArticleDetailView shows it, with `extra_context` added.
+
+    For other apps that answer on the article's behalf: the comments app shows the
+    page again with the reader's form and its errors.
+    """
+    view = ArticleDetailView(extra_context=extra_context)
+    view.setup(request, slug=article.slug)
+    view.object = article
+    return view.render_to_response(view.get_context_data(object=article), status=status)
 
 
 @require_safe

@@ -145,12 +145,12 @@ def cache_round_trip(url, requests):
     from django.core.cache import cache
     from django.test import RequestFactory
 
-    from articles.page_cache import hit_keys
+    from pagecache.store import page_and_version_keys
 
     client = client_for()
     client.get(url)
     client.get(url)
-    keys = hit_keys(RequestFactory().get(url, HTTP_HOST=HOST))
+    keys = page_and_version_keys(RequestFactory().get(url, HTTP_HOST=HOST))
     assert keys[0] in cache.get_many(keys), "the page is not in the cache"
     started = time.perf_counter()
     for _ in range(requests):

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from articles.page_cache import article_pages_changed, comment_thread_changed
+from articles.admin import ArticleAdmin
+from articles.models import Article
 from comments.models import BlockedPhrase, Comment, CommentThread
 from comments.moderation import thread_is_open
 from comments.paginators import EstimatedCountPaginator
@@ -70,12 +71,14 @@ class ArticleWithPendingFilter(admin.SimpleListFilter):
 
 
 def set_status(modeladmin, request, queryset, status, verb):
-    slugs = set(queryset.values_list("article__slug", flat=True))
-    updated = queryset.update(status=status, moderated_by=request.user, moderated_at=timezone.now())
-    comment_thread_changed(*slugs)
+    updated = queryset.set_status(status, request.user)
     modeladmin.message_user(
         request, f"{updated} comment{'s' if updated != 1 else ''} {verb}.", messages.SUCCESS
     )
+
+
+# What a moderator may correct in a comment's form; the rest is the record.
+EDITABLE_BY_MODERATORS = {"author_name", "author_email", "body", "status"}
 
 
 @admin.register(Comment)
@@ -103,15 +106,7 @@ class CommentAdmin(admin.ModelAdmin):
         "moderated_by",
         "moderated_at",
     ]
-    readonly_fields = [
-        "article",
-        "status_reason",
-        "created_at",
-        "ip_address",
-        "user_agent",
-        "moderated_by",
-        "moderated_at",
-    ]
+    readonly_fields = [name for name in fields if name not in EDITABLE_BY_MODERATORS]
 
     def has_add_permission(self, request):
         return False  # comments come from readers, through the article page
@@ -199,14 +194,12 @@ class CommentThreadActions:
 
     @admin.action(permissions=["change_thread"], description="Close comments on selected articles")
     def close_comments(self, request, queryset):
-        updated = queryset.update(comments_open=False)
-        article_pages_changed()
+        updated = queryset.set_comments_open(False)
         self.message_user(request, f"Comments closed on {updated} article{'s' if updated != 1 else ''}.")
 
     @admin.action(permissions=["change_thread"], description="Open comments on selected articles")
     def open_comments(self, request, queryset):
-        updated = queryset.update(comments_open=True)
-        article_pages_changed()
+        updated = queryset.set_comments_open(True)
         self.message_user(
             request,
             f"Comments opened on {updated} article{'s' if updated != 1 else ''}. "
@@ -247,3 +240,25 @@ class CommentThreadAdmin(CommentThreadActions, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Only the thread's fields: closing comments is not an edit of the article.
         obj.save(update_fields=["comments_open", "comments_close_at"])
+
+
+class ArticleWithThreadAdmin(CommentThreadActions, ArticleAdmin):
+    """The articles app's admin of articles, with each article's comment thread: counts
+    of pending and approved comments, and the actions that open and close threads."""
+
+    actions = ["close_comments", "open_comments"]
+    list_display = [*ArticleAdmin.list_display[:-1], "pending_comments", "approved_comments",
+                    ArticleAdmin.list_display[-1]]  # fmt: skip
+
+    def get_queryset(self, request):
+        return self.with_comment_counts(super().get_queryset(request))
+
+    def get_deleted_objects(self, objs, request):
+        # An article's comments go with it: deleting an article needs no comment permission.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Comment._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+
+admin.site.unregister(Article)
+admin.site.register(Article, ArticleWithThreadAdmin)

@@ -29,6 +29,18 @@ def make_form_token(article, issued_at=None):
     return signing.dumps({"article": article_pk, "issued": round(issued, 3)}, salt=FORM_TOKEN_SALT)
 
 
+def renew_form_token(request, stored_token):
+    """Page-cache hole (settings.PAGE_CACHE_HOLES): a cached page's form gets a token
+    issued now, for the article its stored token was made for."""
+    return make_form_token(form_token_article(stored_token))
+
+
+@lru_cache(maxsize=1024)
+def form_token_article(token):
+    """The article primary key a token was made for (whatever its age)."""
+    return signing.loads(token, salt=FORM_TOKEN_SALT)["article"]
+
+
 def has_control_characters(text):
     return any(ord(char) < 32 or 0x7F <= ord(char) < 0xA0 for char in text)
 

@@ -5,13 +5,36 @@ import unicodedata
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from pagecache import pages_changed, path_scope
 
 COMMENTS_PER_PAGE = 50
 BODY_MAX_LENGTH = 5000
+
+
+def comment_permalink(article, page_number, comment_pk):
+    """The public address of a comment: the page of the article's thread that shows it."""
+    query = f"?page={page_number}" if page_number > 1 else ""
+    return f"{article.get_absolute_url()}{query}#comment-{comment_pk}"
+
+
+def threads_changed(articles):
+    """The public comments of these articles changed: retire their pages once the
+    transaction commits (each page of a thread has the article page's path scope)."""
+    pages_changed(*{path_scope(article.get_absolute_url()) for article in articles})
+
+
+def comment_saved_or_deleted(sender, instance, **kwargs):
+    """Signal receiver: an article's pages change only when a public comment appears,
+    changes or goes away."""
+    if instance.is_public or instance.was_public:
+        threads_changed([instance.article])
+
+
+# The fields of a comment that readers may see (or that decide whether they see it).
+SHOWN_FIELDS = {"article", "article_id", "author_name", "body", "created_at", "status"}
 
 
 class CommentQuerySet(models.QuerySet):
@@ -20,6 +43,22 @@ class CommentQuerySet(models.QuerySet):
 
     def pending(self):
         return self.filter(status=Comment.Status.PENDING)
+
+    def update(self, **fields):
+        """Update the comments and, when readers may see the change, retire the pages
+        of their threads on commit. Every bulk change goes through here, so none can
+        leave a stale page."""
+        if not SHOWN_FIELDS & fields.keys():
+            return super().update(**fields)
+        articles = list(Article.objects.filter(pk__in=self.values("article_id")).only("slug"))
+        updated = super().update(**fields)
+        if updated:
+            threads_changed(articles)
+        return updated
+
+    def set_status(self, status, by):
+        """Moderate these comments: the new status, who gave it and when; returns how many."""
+        return self.update(status=status, moderated_by=by, moderated_at=timezone.now())
 
 
 class Comment(models.Model):
@@ -109,10 +148,7 @@ class Comment(models.Model):
             models.Q(created_at__lt=self.created_at) | models.Q(created_at=self.created_at, pk__lt=self.pk),
             article_id=self.article_id,
         )
-        page = earlier.count() // COMMENTS_PER_PAGE + 1
-        url = reverse("articles:detail", kwargs={"slug": self.article.slug})
-        query = f"?page={page}" if page > 1 else ""
-        return f"{url}{query}#comment-{self.pk}"
+        return comment_permalink(self.article, earlier.count() // COMMENTS_PER_PAGE + 1, self.pk)
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -27,6 +27,26 @@ MODERATION_MODES = ("all", "first-time", "none")
 # would be stripped for the blocklist.
 LINK_PATTERN = re.compile(r"https?://|\bwww\.|<a\s", re.IGNORECASE)
 
+# The reasons moderators see, written once: moderate() gives them, and the demo data
+# generator labels its comments with them.
+HONEYPOT_REASON = "The hidden anti-spam field was filled in (a bot)."
+MODERATION_OFF_REASON = "Moderation is off: published at once."
+KNOWN_EMAIL_REASON = "Approved automatically: this email has an approved comment."
+FIRST_COMMENT_REASON = "First comment from this email."
+HELD_REASON = "Every new comment is held for moderation."
+
+
+def too_fast_reason(seconds_to_submit, minimum):
+    return f"Sent {seconds_to_submit:.1f} s after the form was shown (minimum {minimum} s)."
+
+
+def blocked_phrase_reason(phrase):
+    return f"Contains the blocked phrase “{phrase}”."
+
+
+def too_many_links_reason(links, maximum):
+    return f"Contains {links} links (more than {maximum})."
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -123,33 +143,25 @@ def moderate(article, *, author_name, author_email, body, user_agent="", honeypo
        email that already has an approved comment and holds the rest.
     """
     if honeypot:
-        return Decision(Comment.Status.SPAM, "The hidden anti-spam field was filled in (a bot).")
+        return Decision(Comment.Status.SPAM, HONEYPOT_REASON)
     minimum = settings.COMMENTS_MIN_SUBMIT_SECONDS
     if seconds_to_submit is not None and seconds_to_submit < minimum:
-        return Decision(
-            Comment.Status.SPAM,
-            f"Sent {seconds_to_submit:.1f} s after the form was shown (minimum {minimum} s).",
-        )
+        return Decision(Comment.Status.SPAM, too_fast_reason(seconds_to_submit, minimum))
 
     phrases = BlockedPhrase.objects.values_list("phrase", flat=True)
     blocked = find_blocked_phrase([author_name, author_email, body, user_agent], phrases)
     if blocked is not None:
-        return Decision(Comment.Status.SPAM, f"Contains the blocked phrase “{blocked}”.")
+        return Decision(Comment.Status.SPAM, blocked_phrase_reason(blocked))
 
     links = count_links(body) + count_links(author_name)
     if links > settings.COMMENTS_MAX_LINKS:
-        return Decision(
-            Comment.Status.PENDING,
-            f"Contains {links} links (more than {settings.COMMENTS_MAX_LINKS}).",
-        )
+        return Decision(Comment.Status.PENDING, too_many_links_reason(links, settings.COMMENTS_MAX_LINKS))
 
     mode = moderation_mode()
     if mode == "none":
-        return Decision(Comment.Status.APPROVED, "Moderation is off: published at once.")
+        return Decision(Comment.Status.APPROVED, MODERATION_OFF_REASON)
     if mode == "first-time":
         if Comment.objects.approved().filter(author_email=author_email).exists():
-            return Decision(
-                Comment.Status.APPROVED, "Approved automatically: this email has an approved comment."
-            )
-        return Decision(Comment.Status.PENDING, "First comment from this email.")
-    return Decision(Comment.Status.PENDING, "Every new comment is held for moderation.")
+            return Decision(Comment.Status.APPROVED, KNOWN_EMAIL_REASON)
+        return Decision(Comment.Status.PENDING, FIRST_COMMENT_REASON)
+    return Decision(Comment.Status.PENDING, HELD_REASON)

@@ -1,4 +1,4 @@
-"""The comments part of an article page, for the article view to include."""
+"""The comments part of an article page, shown by the `{% comment_section %}` template tag."""
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
@@ -10,7 +10,7 @@ from comments.moderation import thread_is_open
 MAX_PAGE_NUMBER = 10**9  # beyond any thread; keeps the OFFSET a 64-bit integer
 
 
-def comment_section(request, article, form=None):
+def thread_context(request, article, form=None):
     """Context for templates/comments/_thread.html: approved comments, and a form while open.
 
     Approved comments come oldest first, `COMMENTS_PER_PAGE` to a page (`?page=N`;

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from articles.models import Article
-from articles.views import ArticleDetailView
+from articles.views import render_article
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
@@ -74,8 +74,4 @@ def post_comment(request, slug):
 
 def render_article_with_form(request, article, form):
     """The article page again, status 400, with the form's errors and the reader's text."""
-    view = ArticleDetailView()
-    view.setup(request, slug=article.slug)
-    view.object = article
-    context = view.get_context_data(object=article, comment_form=form)
-    return view.render_to_response(context, status=400)
+    return render_article(request, article, status=400, comment_form=form)

@@ -5,7 +5,7 @@ import time
 from functools import lru_cache
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
-from csp.middleware import CSPMiddleware
+from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -46,18 +46,6 @@ class RequestLogMiddleware:
         return response
 
 
-PER_RESPONSE_CSP_ATTRIBUTES = (
-    "_csp_config",
-    "_csp_update",
-    "_csp_replace",
-    "_csp_exempt",
-    "_csp_config_ro",
-    "_csp_update_ro",
-    "_csp_replace_ro",
-    "_csp_exempt_ro",
-)
-
-
 @lru_cache(maxsize=1)
 def site_policies():
     """The site-wide policy headers, built once from settings (about 90 µs a response otherwise)."""
@@ -70,23 +58,42 @@ def forget_site_policies(setting, **kwargs):
         site_policies.cache_clear()
 
 
+def excluded_from_policy(request, setting_name):
+    """Whether the path is under the setting's EXCLUDE_URL_PREFIXES, checked as django-csp does."""
+    prefixes = (getattr(settings, setting_name, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+    return request.path_info.startswith(tuple(prefixes))
+
+
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware, with the site-wide policy built once, not per response.
 
-    A response that changes its own policy (django-csp's decorators) or a request
-    that used a nonce still goes through django-csp's own code.
+    The cached headers are used only when django-csp's own get_policy_parts() has
+    nothing to add, for the policy and the report-only policy alike: no @csp,
+    @csp_update or @csp_replace on the view, and no nonce used. Anything else, and
+    every response under DEBUG, goes through django-csp's process_response. As
+    django-csp does, a header already on the response is kept and paths under
+    EXCLUDE_URL_PREFIXES get none.
+
+    get_policy_parts() does not report @csp_exempt, so the cached path cannot see
+    it and would still add the headers. This site exempts no view; one that starts
+    to must drop this fast path.
     """
 
     def process_response(self, request, response):
-        customised = getattr(request, "_csp_nonce", None) is not None or any(
-            getattr(response, attribute, None) for attribute in PER_RESPONSE_CSP_ATTRIBUTES
-        )
-        if customised or settings.DEBUG or HEADER in response or HEADER_REPORT_ONLY in response:
+        if (
+            settings.DEBUG
+            or self.get_policy_parts(request, response) != PolicyParts()
+            or self.get_policy_parts(request, response, report_only=True) != PolicyParts()
+        ):
             return super().process_response(request, response)
         policy, report_only = site_policies()
-        if policy:
+        if policy and HEADER not in response and not excluded_from_policy(request, "CONTENT_SECURITY_POLICY"):
             response[HEADER] = policy
-        if report_only:
+        if (
+            report_only
+            and HEADER_REPORT_ONLY not in response
+            and not excluded_from_policy(request, "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+        ):
             response[HEADER_REPORT_ONLY] = report_only
         return response
 

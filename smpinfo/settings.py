@@ -15,6 +15,8 @@ import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from smpinfo.cache_url import cache_url, is_shared_cache
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -108,8 +110,12 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5's CSS and JS as static files
+    # The project's apps, each importing only those below it:
+    # smpinfo -> comments -> articles -> pagecache -> Django.
+    "pagecache",
     "articles",
     "comments",
+    "smpinfo",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +130,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cached pages for anonymous readers are answered here, before users and URLs.
-    "articles.page_cache.ReadersPageCacheMiddleware",
+    "pagecache.middleware.PageCacheMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "smpinfo.middleware.DatabaseUnavailableMiddleware",
@@ -169,8 +175,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: local memory unless CACHE_URL or REDIS_URL names a shared Redis.
-CACHE_URL = env("CACHE_URL") or env("REDIS_URL")
-if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+CACHE_URL = cache_url()
+if is_shared_cache(CACHE_URL):
     CACHES = {
         "default": {
             # django-redis keeps one client per process; Django's own Redis backend builds
@@ -192,9 +198,22 @@ else:
         f"or be locmem:// or dummy://; got {CACHE_URL!r}."
     )
 
-# How long a page stays in the readers' page cache at most (articles/page_cache.py);
-# changes invalidate it at once, this only bounds memory use.
+# The readers' page cache (the pagecache app). A page is kept at most PAGE_CACHE_SECONDS;
+# every change a reader would see retires it at once, so this only bounds memory use.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 3600)
+# Every cached page shows articles (lists, feeds, "related articles"); a scheduled
+# article changes them when its time comes.
+PAGE_CACHE_SCOPES = {"articles": "articles.models.next_scheduled_publication"}
+# Per-request values in cached pages: the CSRF token and the comment form's signed token.
+PAGE_CACHE_HOLES = {
+    "csrfmiddlewaretoken": "pagecache.holes.csrf_token",
+    "form_token": "comments.forms.renew_form_token",
+}
+PAGE_CACHE_QUERY_PARAMETERS = ["page"]
+# What a release is made of: a deploy that changes one of these serves no page built before.
+PAGE_CACHE_RELEASE_FILES = [f"{app}/**/*.py" for app in ("pagecache", "articles", "comments", "smpinfo")] + [
+    "templates/**/*.*"
+]
 
 # Authentication.
 AUTH_PASSWORD_VALIDATORS = [

@@ -123,39 +123,82 @@ def ensure_roles():
     import_module("comments.migrations.0002_moderation_roles").grant(apps, None)
 
 
-def admin_article_form_data(article, **overrides):
-    """The admin article form as the change page sends it, with the article's side effects inline."""
-    effects = list(article.side_effects.all())
-    data = {
-        "title": article.title,
-        "slug": article.slug,
-        "summary": article.summary,
-        "body": article.body,
-        "status": article.status,
-        "published_at_0": timezone.localtime(article.published_at).strftime("%Y-%m-%d"),
-        "published_at_1": timezone.localtime(article.published_at).strftime("%H:%M:%S"),
-        "comments_open": "on",
-        "comments_close_at_0": "",
-        "comments_close_at_1": "",
-        "side_effects-TOTAL_FORMS": str(len(effects)),
-        "side_effects-INITIAL_FORMS": str(len(effects)),
-        "side_effects-MIN_NUM_FORMS": "0",
-        "side_effects-MAX_NUM_FORMS": "1000",
-    }
-    for index, effect in enumerate(effects):
-        prefix = f"side_effects-{index}-"
-        data.update(
+def admin_article_form_data(article=None, **overrides):
+    """The admin article form as an editor's browser sends it, side effects inline.
+
+    With `article`: its change page as it stands, its side effects in their order. Without: the
+    add page filled in for a new article, "Healing after SMP" (published today), with two side
+    effects, "Redness" (order 2) and "Itchy scalp" (order 1).
+    """
+    if article is None:
+        data = {
+            "title": "Healing after SMP",
+            "slug": "healing-after-smp",
+            "summary": "What the first days look like.",
+            "body": "## First days\n\nSome *redness* is normal.",
+            "status": "published",
+            "published_at_0": timezone.localtime().strftime("%Y-%m-%d"),
+            "published_at_1": "00:00:00",
+        }
+        effects = [
             {
-                f"{prefix}id": str(effect.pk),
-                f"{prefix}article": str(article.pk),
-                f"{prefix}name": effect.name,
-                f"{prefix}order": str(effect.order),
-                f"{prefix}frequency": effect.frequency,
-                f"{prefix}duration": effect.duration,
-                f"{prefix}description": effect.description,
-                f"{prefix}cause": effect.cause,
-                f"{prefix}advice": effect.advice,
+                "name": "Redness",
+                "order": "2",
+                "frequency": "Most common",
+                "duration": "One to two days",
+                "description": "The skin looks **red**.",
+                "cause": "Needles perforate the skin.",
+                "advice": "Nothing; it heals by itself.",
+            },
+            {
+                "name": "Itchy scalp",
+                "order": "1",
+                "frequency": "Common",
+                "duration": "",
+                "description": "Itching while it heals.",
+                "cause": "Scabs and dry patches.",
+                "advice": "Let it heal.",
+            },
+        ]
+        saved_effects = 0
+    else:
+        published_at = timezone.localtime(article.published_at)
+        data = {
+            "title": article.title,
+            "slug": article.slug,
+            "summary": article.summary,
+            "body": article.body,
+            "status": article.status,
+            "published_at_0": published_at.strftime("%Y-%m-%d"),
+            "published_at_1": published_at.strftime("%H:%M:%S"),
+        }
+        effects = [
+            {
+                "id": str(effect.pk),
+                "article": str(article.pk),
+                "name": effect.name,
+                "order": str(effect.order),
+                "frequency": effect.frequency,
+                "duration": effect.duration,
+                "description": effect.description,
+                "cause": effect.cause,
+                "advice": effect.advice,
             }
-        )
+            for effect in article.side_effects.all()
+        ]
+        saved_effects = len(effects)
+    data.update(
+        {
+            "comments_open": "on",
+            "comments_close_at_0": "",
+            "comments_close_at_1": "",
+            "side_effects-TOTAL_FORMS": str(len(effects)),
+            "side_effects-INITIAL_FORMS": str(saved_effects),
+            "side_effects-MIN_NUM_FORMS": "0",
+            "side_effects-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for index, effect in enumerate(effects):
+        data.update({f"side_effects-{index}-{field}": value for field, value in effect.items()})
     data.update(overrides)
     return data

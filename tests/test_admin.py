@@ -2,49 +2,12 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
 from articles.models import Article
-from tests.factories import ArticleFactory
+from tests.factories import ArticleFactory, admin_article_form_data
 from tests.queries import count_uncached_queries
 
 pytestmark = pytest.mark.django_db
-
-
-def article_form_data(**overrides):
-    """The POST the admin's add/change form sends, with two inline side effects."""
-    data = {
-        "title": "Healing after SMP",
-        "slug": "healing-after-smp",
-        "summary": "What the first days look like.",
-        "body": "## First days\n\nSome *redness* is normal.",
-        "status": "published",
-        "published_at_0": timezone.localtime().strftime("%Y-%m-%d"),
-        "published_at_1": "00:00:00",
-        "comments_open": "on",
-        "comments_close_at_0": "",
-        "comments_close_at_1": "",
-        "side_effects-TOTAL_FORMS": "2",
-        "side_effects-INITIAL_FORMS": "0",
-        "side_effects-MIN_NUM_FORMS": "0",
-        "side_effects-MAX_NUM_FORMS": "1000",
-        "side_effects-0-name": "Redness",
-        "side_effects-0-order": "2",
-        "side_effects-0-frequency": "Most common",
-        "side_effects-0-duration": "One to two days",
-        "side_effects-0-description": "The skin looks **red**.",
-        "side_effects-0-cause": "Needles perforate the skin.",
-        "side_effects-0-advice": "Nothing; it heals by itself.",
-        "side_effects-1-name": "Itchy scalp",
-        "side_effects-1-order": "1",
-        "side_effects-1-frequency": "Common",
-        "side_effects-1-duration": "",
-        "side_effects-1-description": "Itching while it heals.",
-        "side_effects-1-cause": "Scabs and dry patches.",
-        "side_effects-1-advice": "Let it heal.",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_roles_exist_with_their_permissions():
@@ -58,7 +21,7 @@ def test_roles_exist_with_their_permissions():
 
 
 def test_editor_adds_an_article_with_two_inline_side_effects(editor_client, editor):
-    response = editor_client.post("/admin/articles/article/add/", article_form_data())
+    response = editor_client.post("/admin/articles/article/add/", admin_article_form_data())
 
     assert response.status_code == 302, response.content.decode()[:2000]
     article = Article.objects.get(slug="healing-after-smp")
@@ -72,7 +35,7 @@ def test_editor_adds_an_article_with_two_inline_side_effects(editor_client, edit
 
 
 def test_article_saved_with_side_effects_in_the_admin_shows_them_all_to_readers(editor_client, client):
-    editor_client.post("/admin/articles/article/add/", article_form_data())
+    editor_client.post("/admin/articles/article/add/", admin_article_form_data())
 
     html = client.get("/articles/healing-after-smp/").content.decode()
 
@@ -85,14 +48,14 @@ def test_article_saved_with_side_effects_in_the_admin_shows_them_all_to_readers(
 
 
 def test_editor_sees_the_new_article_on_the_home_page_once_published(editor_client, client):
-    editor_client.post("/admin/articles/article/add/", article_form_data())
+    editor_client.post("/admin/articles/article/add/", admin_article_form_data())
 
     assert "Healing after SMP" in client.get("/").content.decode()
 
 
 def test_invalid_admin_form_keeps_what_the_editor_typed(editor_client):
     response = editor_client.post(
-        "/admin/articles/article/add/", article_form_data(slug="not a slug!", summary="")
+        "/admin/articles/article/add/", admin_article_form_data(slug="not a slug!", summary="")
     )
 
     assert response.status_code == 200
@@ -105,24 +68,10 @@ def test_invalid_admin_form_keeps_what_the_editor_typed(editor_client):
 
 def test_editor_reorders_side_effects_with_the_order_field(editor_client):
     article = ArticleFactory(side_effects=0)
-    first = article.side_effects.create(name="First", description="a", frequency="x", order=1)
-    second = article.side_effects.create(name="Second", description="b", frequency="x", order=2)
-    data = article_form_data(
-        title=article.title,
-        slug=article.slug,
-        **{
-            "side_effects-TOTAL_FORMS": "2",
-            "side_effects-INITIAL_FORMS": "2",
-            "side_effects-0-id": str(first.pk),
-            "side_effects-0-article": str(article.pk),
-            "side_effects-0-name": "First",
-            "side_effects-0-order": "5",
-            "side_effects-1-id": str(second.pk),
-            "side_effects-1-article": str(article.pk),
-            "side_effects-1-name": "Second",
-            "side_effects-1-order": "1",
-        },
-    )
+    article.side_effects.create(name="First", description="a", frequency="x", order=1)
+    article.side_effects.create(name="Second", description="b", frequency="x", order=2)
+    # The change form lists them in their order: row 0 is "First", row 1 "Second".
+    data = admin_article_form_data(article, **{"side_effects-0-order": "5", "side_effects-1-order": "1"})
 
     response = editor_client.post(f"/admin/articles/article/{article.pk}/change/", data)
 
@@ -179,7 +128,7 @@ def test_moderator_cannot_change_article_content(moderator_client):
 
     response = moderator_client.post(
         f"/admin/articles/article/{article.pk}/change/",
-        article_form_data(title="Vandalised", slug=article.slug),
+        admin_article_form_data(article, title="Vandalised"),
     )
 
     assert response.status_code == 403

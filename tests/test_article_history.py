@@ -7,7 +7,6 @@ from reversion.models import Version
 
 from articles.models import Article
 from tests.factories import ArticleFactory, admin_article_form_data
-from tests.test_admin import article_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +21,7 @@ def change(client, article, **overrides):
 @pytest.fixture
 def edited_article(editor_client):
     """An article saved twice in the admin: first "First title" with "Redness", then renamed."""
-    editor_client.post("/admin/articles/article/add/", article_form_data(title="First title"))
+    editor_client.post("/admin/articles/article/add/", admin_article_form_data(title="First title"))
     article = Article.objects.get(slug="healing-after-smp")
     change(editor_client, article, title="Second title", **{"side_effects-0-DELETE": "on"})
     return article
@@ -83,7 +82,7 @@ def _form_data_from_revision(article, version):
     """What the revision form posts: the old article fields and every side effect of that revision."""
     fields = version.field_dict
     effects = [v for v in version.revision.version_set.all() if v.content_type.model == "sideeffect"]
-    data = article_form_data(
+    data = admin_article_form_data(
         title=fields["title"],
         slug=fields["slug"],
         summary=fields["summary"],

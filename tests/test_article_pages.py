@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.models import Article, SideEffect
+from tests.commands import call
 from tests.factories import ArticleFactory, SideEffectFactory, UserFactory
 from tests.queries import count_uncached_queries as count_queries
 
@@ -82,7 +83,7 @@ def test_article_page_shows_title_intro_table_and_side_effects_in_order(client):
     assert "Most common" in html
 
 
-def test_article_content_rendered_by_an_older_template_is_rendered_again(client):
+def test_article_content_rendered_by_an_older_template_is_rendered_again_at_deploy(client):
     article = ArticleFactory(side_effects=2)
     names = [effect.name for effect in article.side_effects.all()]
     # As a deploy that changed templates/articles/_article_content.html leaves it:
@@ -90,6 +91,7 @@ def test_article_content_rendered_by_an_older_template_is_rendered_again(client)
         content_html="<p>Old layout</p>", content_revision="outdated"
     )
 
+    assert "Rendered 1 article again" in call("refresh_article_content")
     html = client.get(article.get_absolute_url()).content.decode()
 
     assert "Old layout" not in html
@@ -97,6 +99,26 @@ def test_article_content_rendered_by_an_older_template_is_rendered_again(client)
     article.refresh_from_db()
     assert "Old layout" not in article.content_html
     assert article.content_revision != "outdated"
+
+
+def test_page_view_shows_content_of_the_current_template_and_writes_nothing(client):
+    article = ArticleFactory(side_effects=1)
+    stale = {"content_html": "<p>Old layout</p>", "content_revision": "outdated"}
+    Article.objects.filter(pk=article.pk).update(**stale)
+    name = article.side_effects.get().name
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "Old layout" not in html
+    assert f'<h2 id="{slugify(name)}">{name}</h2>' in html
+    assert Article.objects.get(pk=article.pk).content_revision == "outdated"
+
+
+def test_refreshing_article_content_leaves_current_articles_alone(article):
+    before = Article.objects.values_list("content_html", "content_revision").get(pk=article.pk)
+
+    assert "Rendered 0 articles again" in call("refresh_article_content")
+    assert Article.objects.values_list("content_html", "content_revision").get(pk=article.pk) == before
 
 
 def test_article_loaded_in_bulk_shows_its_side_effects(client):

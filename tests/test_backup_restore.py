@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from articles.management.commands import backup as backup_command
 from articles.models import Article, SideEffect
 from comments.models import Comment
+from smpinfo import backups
 from tests.commands import call as run
 from tests.factories import ArticleFactory, CommentFactory, UserFactory
 
@@ -96,7 +96,7 @@ def test_restore_brings_back_every_article_side_effect_and_comment(content, tmp_
 
 def test_the_backup_file_is_private_and_of_the_databases_kind(backup_file):
     assert backup_file.stat().st_mode & 0o077 == 0  # commenters' emails: for the owner only
-    assert backup_command.file_kind(backup_file) == connection.vendor
+    assert backups.file_kind(backup_file) == connection.vendor
 
 
 def test_two_backups_in_the_same_second_do_not_overwrite_each_other(content, tmp_path):
@@ -181,7 +181,7 @@ def test_restore_asks_first_and_does_nothing_unless_told_yes(backup_file, monkey
 
 @on_postgresql
 def test_backup_refuses_clearly_without_pg_dump(content, tmp_path, monkeypatch):
-    monkeypatch.setattr(backup_command.shutil, "which", lambda program: None)
+    monkeypatch.setattr(backups.shutil, "which", lambda program: None)
 
     with pytest.raises(CommandError, match="pg_dump was not found"):
         run("backup", "--output-dir", str(tmp_path))

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from tests.factories import ArticleFactory
-from tests.test_multiple_app_servers import AppServer, Browser, free_port
+from tests.servers import AppServer, Browser, free_port
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

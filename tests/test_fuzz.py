@@ -30,7 +30,8 @@ from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, c
 
 pytestmark = pytest.mark.django_db
 
-# The comment endpoint's documented answers (DESIGN.md, "Comment POST answers").
+# The comment endpoint's documented answers (README, "Comments and moderation"; the docstring of
+# comments.views.post_comment), 303 for a saved comment and 405 for anything but a POST.
 COMMENT_STATUSES = {303, 400, 403, 404, 405, 429}
 
 

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from articles.models import Article, SideEffect
-from comments.management.commands.generate_demo_data import hot_article_share
 from comments.models import Comment
+from smpinfo.management.commands.generate_demo_data import hot_article_share
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from articles import page_cache
 from articles.models import Article
 from comments.models import Comment
+from pagecache import store as page_cache
 from tests.factories import (
     ArticleFactory,
     CommentFactory,
@@ -268,6 +268,59 @@ def test_erased_commenter_is_anonymous_at_once(client):
     call_command("erase_commenter", "sam@example.org", stdout=None)
 
     assert "Sam Reader" not in html_of(client, article.get_absolute_url())
+
+
+def test_articles_changed_in_bulk_are_fresh_at_once(client):
+    article = ArticleFactory(title="Old title", comments_open=True)
+    assert "Old title" in html_of(client, "/")
+    assert 'id="comment-form"' in html_of(client, article.get_absolute_url())
+
+    Article.objects.filter(pk=article.pk).update(title="Bulk title")
+    Article.objects.filter(pk=article.pk).set_comments_open(False)
+
+    assert "Bulk title" in html_of(client, "/")
+    html = html_of(client, article.get_absolute_url())
+    assert "Bulk title" in html
+    assert "Comments are closed." in html
+
+
+def test_side_effects_changed_in_bulk_are_fresh_at_once(client):
+    article = ArticleFactory()
+    SideEffectFactory(article=article, advice="Old advice")
+    assert "Old advice" in html_of(client, article.get_absolute_url())
+
+    article.side_effects.update(advice="Bulk advice")
+
+    assert "Bulk advice" in html_of(client, article.get_absolute_url())
+
+
+def test_comments_changed_in_bulk_are_fresh_at_once(client, moderator):
+    article = ArticleFactory()
+    held = CommentFactory(article=article, body="Held words", status=Comment.Status.PENDING)
+    shown = CommentFactory(article=article, author_name="Named Reader", body="Shown words")
+    assert "Held words" not in html_of(client, article.get_absolute_url())
+
+    Comment.objects.filter(pk=held.pk).set_status(Comment.Status.APPROVED, moderator)
+    Comment.objects.filter(pk=shown.pk).update(author_name="Renamed Reader")
+
+    html = html_of(client, article.get_absolute_url())
+    assert "Held words" in html
+    assert "Renamed Reader" in html and "Named Reader" not in html
+
+    Comment.objects.filter(article=article).set_status(Comment.Status.SPAM, moderator)
+
+    html = html_of(client, article.get_absolute_url())
+    assert "Held words" not in html and "Shown words" not in html
+
+
+def test_changing_what_readers_never_see_keeps_the_cached_page(client):
+    article = ArticleFactory()
+    CommentFactory(article=article)
+    get(client, article.get_absolute_url())
+
+    Comment.objects.filter(article=article).update(ip_address=None, user_agent="")
+
+    assert get(client, article.get_absolute_url())["X-Page-Cache"] == "hit"
 
 
 def test_scheduled_article_appears_when_its_time_comes(client):

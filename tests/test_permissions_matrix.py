@@ -1,8 +1,9 @@
 """Who may do what in the admin: every role against every admin page, form and action.
 
 The expectations are written out as tables, one row per page (or form, or action) and one column
-per role, from DESIGN.md ("Roles", "Admin actions") and the groups' permissions that the data
-migrations create (articles/migrations/0002_create_roles.py, comments/migrations/0002_moderation_roles.py):
+per role, from the README ("Accounts: admin, editor, moderator", "Comments and moderation") and the
+groups' permissions that the data migrations create (articles/migrations/0002_create_roles.py,
+comments/migrations/0002_moderation_roles.py):
 
 - anonymous and readers (active, not staff) reach nothing: the admin sends them to its login page;
 - a staff user in no group yet (README: tick "Staff status", then pick a group) sees the admin's
@@ -250,8 +251,7 @@ def form_request(world, form):
         data = admin_article_form_data(article, title="Changed title", body="Changed body.")
         return f"{ARTICLES}{article.pk}/change/", data, lambda: article_now().title == "Changed title"
     if form == "article add":
-        data = admin_article_form_data(article, title="Brand new", slug="brand-new")
-        data.update({"side_effects-TOTAL_FORMS": "0", "side_effects-INITIAL_FORMS": "0"})
+        data = admin_article_form_data(title="Brand new", slug="brand-new")
         return f"{ARTICLES}add/", data, lambda: Article.objects.filter(slug="brand-new").exists()
     if form == "article delete (it has no comments)":
         Comment.objects.filter(article=article).delete()

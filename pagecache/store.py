@@ -1,0 +1,175 @@
+"""Keys, versions and entries of the page cache: what a page depends on and when it is current.
+
+Every cached page records the versions of the scopes it depends on, and is served
+only while they are all current. A write that changes what readers see gives its
+scopes new versions (`pages_changed`) once its transaction commits, which retires
+every page built on the old ones at once, all pages of a paginated list included.
+Changes that come with time, not a write, bound how long a page may be cached.
+"""
+
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "readers-page"
+NO_TIMED_CHANGE = "none"
+
+
+def path_scope(path):
+    """The scope of the page at `path` (and its other pages, `?page=N`)."""
+    return f"path:{path}"
+
+
+def version_key(scope):
+    return f"{KEY_PREFIX}:version:{scope}"
+
+
+def site_scopes():
+    """The scopes every cached page depends on (PAGE_CACHE_SCOPES)."""
+    return list(getattr(settings, "PAGE_CACHE_SCOPES", {}))
+
+
+def page_key(request):
+    """The key of the page a request asks for.
+
+    The address the reader used is part of it (pages carry absolute URLs: canonical
+    link, Open Graph, structured data). Of the query string only the parameters named
+    in PAGE_CACHE_QUERY_PARAMETERS are, so made-up query strings cannot fill the cache.
+    """
+    parameters = "|".join(request.GET.get(name, "") for name in query_parameters())
+    address = f"{request.scheme}://{request.get_host()}{request.path}|{parameters}"
+    return f"{KEY_PREFIX}:page:{release()}:{hashlib.sha256(address.encode()).hexdigest()}"
+
+
+def query_parameters():
+    return getattr(settings, "PAGE_CACHE_QUERY_PARAMETERS", ["page"])
+
+
+def page_and_version_keys(request):
+    """The page's key, then the version keys of every scope a page can depend on."""
+    scopes = [*site_scopes(), path_scope(request.path)]
+    return [page_key(request), *(version_key(scope) for scope in scopes)]
+
+
+# Releases -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def release():
+    """A digest of what makes a page besides the data: PAGE_CACHE_RELEASE_FILES (glob
+    patterns under BASE_DIR, migrations left out) and the static files' hashed names.
+
+    Pages are cached per release, so after a deploy no app server serves a page built
+    by the previous release, and during a rolling deploy each release keeps its own.
+    """
+    base = Path(settings.BASE_DIR)
+    patterns = getattr(settings, "PAGE_CACHE_RELEASE_FILES", ["templates/**/*.*"])
+    files = {path for pattern in patterns for path in base.glob(pattern)}
+    if getattr(settings, "STATIC_ROOT", None):
+        files.add(Path(settings.STATIC_ROOT) / "staticfiles.json")
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path.is_file() and "migrations" not in path.parts:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# Invalidation ----------------------------------------------------------------------
+
+
+def pages_changed(*scopes):
+    """Give each scope a new version once the current transaction commits.
+
+    Not before: a reader between the change and the commit would cache the old
+    content under the new version. A cache failure is logged, never raised.
+    """
+    if scopes:
+        transaction.on_commit(lambda: new_versions(scopes))
+
+
+def new_versions(scopes):
+    try:
+        cache.set_many({version_key(scope): uuid.uuid4().hex for scope in set(scopes)}, None)
+    except Exception:
+        logger.exception("Page cache: could not invalidate %s", ", ".join(sorted(set(scopes))))
+
+
+def current_versions(request, keys):
+    """{version key: version} for the keys, creating the versions not set yet.
+
+    Versions the middleware already read for this request (a miss) are not read again.
+    """
+    known = getattr(request, "page_cache_versions", {})
+    found = {key: known[key] for key in keys if key in known}
+    if len(found) < len(keys):
+        found.update(cache.get_many([key for key in keys if key not in found]))
+    missing = {key: uuid.uuid4().hex for key in keys if key not in found}
+    if missing:
+        cache.set_many(missing, None)
+        found.update(missing)
+    return {key: found[key] for key in keys}
+
+
+# Changes that come with time -------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def timed_change_functions():
+    """{scope: function} from PAGE_CACHE_SCOPES, for the scopes whose pages change with time."""
+    scopes = getattr(settings, "PAGE_CACHE_SCOPES", {})
+    return {scope: import_setting("PAGE_CACHE_SCOPES", scope, path) for scope, path in scopes.items() if path}
+
+
+def import_setting(setting, key, path):
+    """The function that `setting[key]` names by dotted path; a clear error if there is none."""
+    try:
+        return import_string(path)
+    except ImportError as error:
+        raise ImproperlyConfigured(f"{setting}[{key!r}]: cannot import {path!r} ({error}).") from None
+
+
+def next_timed_change(versions, extra=None):
+    """The next moment a page may change without a write: a site scope's, or `extra`.
+
+    A scope's next moment only changes when the scope does, so it is cached under the
+    scope's current version.
+    """
+    moments = [extra] if extra is not None else []
+    for scope, next_change in timed_change_functions().items():
+        key = f"{KEY_PREFIX}:next-change:{scope}:{versions.get(version_key(scope))}"
+        moment = cache.get(key)
+        if moment is None or (moment != NO_TIMED_CHANGE and moment <= timezone.now()):
+            moment = next_change() or NO_TIMED_CHANGE
+            cache.set(key, moment, settings.PAGE_CACHE_SECONDS)
+        if moment != NO_TIMED_CHANGE:
+            moments.append(moment)
+    return min(moments) if moments else None
+
+
+def cache_seconds(changes_at):
+    timeout = settings.PAGE_CACHE_SECONDS
+    if changes_at is not None:
+        timeout = min(timeout, (changes_at - timezone.now()) / timedelta(seconds=1))
+    return max(int(timeout), 0)
+
+
+@receiver(setting_changed)
+def forget_configuration(setting, **kwargs):
+    if setting == "PAGE_CACHE_SCOPES":
+        timed_change_functions.cache_clear()
+    if setting in ("PAGE_CACHE_RELEASE_FILES", "BASE_DIR", "STATIC_ROOT"):
+        release.cache_clear()

@@ -1,0 +1,42 @@
+"""Views whose pages say what they show, so tests can tell a cached page from a fresh one."""
+
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+
+from pagecache import cache_for_readers, page_changes_at
+
+# What the views show; tests change it as a write would.
+shown = {"greeting": "hello", "closes_at": None}
+
+
+@cache_for_readers
+def greeting(request, name):
+    if name == "missing":
+        return HttpResponse("no such greeting", status=404)
+    page = request.GET.get("page", "1")
+    return HttpResponse(f"<p>{shown['greeting']}, {name}, page {page}</p>")
+
+
+@cache_for_readers
+def form(request):
+    page_changes_at(request, shown["closes_at"])
+    token = f"made-for-{request.GET.get('for', 'x')}"
+    return HttpResponse(
+        f'<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'
+        f'<input type="hidden" name="ticket" value="{token}"></form>'
+    )
+
+
+def renew_ticket(request, stored_value):
+    """The hole filler of the test site: says what it was given, and that it is fresh."""
+    return f"fresh-{stored_value}"
+
+
+@cache_for_readers
+def broken(request):
+    return HttpResponse("server error", status=500)
+
+
+def next_greeting_change():
+    """The test site's scheduled change (PAGE_CACHE_SCOPES)."""
+    return shown.get("next_change")

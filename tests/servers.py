@@ -1,0 +1,116 @@
+"""Real app servers for tests: gunicorn with the repository's config on the test database, and a
+cookie-keeping HTTP client to talk to it as a browser would."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379/14"  # the cache the app servers share; tests may flush it
+
+
+def redis_answers():
+    """Whether Redis answers at 127.0.0.1:6379 (tests that need it skip when it does not)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AppServer:
+    """One gunicorn instance with the repository's config, on the test database and the shared Redis."""
+
+    def __init__(self, extra_env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        database = connection.settings_dict
+        env = {
+            **{
+                key: value
+                for key, value in os.environ.items()
+                if not key.startswith(("DJANGO_", "CACHE_URL"))
+            },
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "REDIS_URL": REDIS_URL,
+            "DJANGO_SECRET_KEY": "a-shared-secret-key-for-both-app-servers-in-this-test-0123456789",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WEB_CONCURRENCY": "1",
+            "GUNICORN_THREADS": "2",
+            **(extra_env or {}),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "smpinfo.wsgi"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def wait_until_ready(self, seconds=30):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"gunicorn on port {self.port} did not answer /healthz in {seconds} s")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Browser:
+    """A cookie-keeping HTTP client, enough to log in to the admin and run an action."""
+
+    def __init__(self):
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, url):
+        with self.opener.open(url, timeout=10) as response:
+            return response.read().decode(), dict(response.headers)
+
+    def post(self, url, data):
+        return self.post_with_status(url, data)[1]
+
+    def post_with_status(self, url, data):
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        request = urllib.request.Request(url, data=body, headers={"Referer": url})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def csrf_token(html):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
