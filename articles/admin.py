@@ -21,7 +21,7 @@ class ArticleAdmin(CompareVersionAdmin):
 
     Every save through the admin is a revision of the article together with its side
     effects (django-reversion): "History" lists them, compares two, and restores one.
-    Apps above this one extend it (the comments app adds thread actions and counts).
+    An app above this one may register a subclass in its place, to add what it owns.
     """
 
     inlines = [SideEffectInline]

@@ -58,6 +58,8 @@ def cut_holes(content):
 
 def fill_holes(request, content, stored):
     """The content with this request's value in each hole."""
+    if not stored:
+        return content
     functions = fillers()
     for name, stored_value in stored.items():
         content = content.replace(marker(name), escape(functions[name](request, stored_value)))

@@ -61,8 +61,12 @@ def query_parameters():
 
 def page_and_version_keys(request):
     """The page's key, then the version keys of every scope a page can depend on."""
-    scopes = [*site_scopes(), path_scope(request.path)]
-    return [page_key(request), *(version_key(scope) for scope in scopes)]
+    return [page_key(request), *site_version_keys(), version_key(path_scope(request.path))]
+
+
+@lru_cache(maxsize=1)
+def site_version_keys():
+    return tuple(version_key(scope) for scope in site_scopes())
 
 
 # Releases -------------------------------------------------------------------------
@@ -171,5 +175,6 @@ def cache_seconds(changes_at):
 def forget_configuration(setting, **kwargs):
     if setting == "PAGE_CACHE_SCOPES":
         timed_change_functions.cache_clear()
+        site_version_keys.cache_clear()
     if setting in ("PAGE_CACHE_RELEASE_FILES", "BASE_DIR", "STATIC_ROOT"):
         release.cache_clear()
