@@ -31,8 +31,15 @@ def make_form_token(article, issued_at=None):
 
 def renew_form_token(request, stored_token):
     """Page-cache hole (settings.PAGE_CACHE_HOLES): a cached page's form gets a token
-    issued now, for the article its stored token was made for."""
-    return make_form_token(form_token_article(stored_token))
+    issued now, for the article its stored token was made for.
+
+    Text that only looks like the form's field (an editor's code example) is not a
+    token the site signed: it is left as written.
+    """
+    try:
+        return make_form_token(form_token_article(stored_token))
+    except signing.BadSignature:
+        return stored_token
 
 
 @lru_cache(maxsize=1024)

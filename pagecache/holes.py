@@ -1,9 +1,11 @@
 """Holes: the personal or time-bound values of a cached page, filled in per request.
 
 PAGE_CACHE_HOLES maps a form field's name to the dotted path of a function
-`fill(request, stored_value)` returning the value this request gets; `stored_value` is
-what the page held when it was stored (a signed token may say what it was made for).
-A stored page keeps a marker where each such `<input name="…" value="…">` value was.
+`fill(request, stored_value)` returning the value this request gets, as it goes into
+the page's HTML (tokens need no escaping); `stored_value` is what that place held when
+the page was stored (a signed token may say what it was made for). A stored page keeps
+a numbered marker where each such `<input name="…" value="…">` value was, so each
+place is filled from its own stored value.
 """
 
 import re
@@ -13,7 +15,6 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.middleware.csrf import get_token
-from django.utils.html import escape
 
 from pagecache.store import import_setting
 
@@ -25,8 +26,8 @@ def csrf_token(request, stored_value):
     return get_token(request)
 
 
-def marker(name):
-    return f"\x00hole:{name}\x00"
+def marker(number):
+    return f"\x00hole:{number}\x00"
 
 
 @lru_cache(maxsize=1)
@@ -43,15 +44,16 @@ def hole_pattern():
 
 
 def cut_holes(content):
-    """The content with a marker in place of each hole's value, and {name: first stored value}."""
+    """The content with a numbered marker in place of each hole's value, and the
+    [(field name, stored value)] of the holes, in order."""
     pattern = hole_pattern()
-    stored = {}
+    stored = []
     if pattern is None:
         return content, stored
 
     def cut(match):
-        stored.setdefault(match.group(2), match.group(3))
-        return match.group(1) + marker(match.group(2)) + match.group(4)
+        stored.append((match.group(2), match.group(3)))
+        return match.group(1) + marker(len(stored) - 1) + match.group(4)
 
     return pattern.sub(cut, content), stored
 
@@ -61,8 +63,8 @@ def fill_holes(request, content, stored):
     if not stored:
         return content
     functions = fillers()
-    for name, stored_value in stored.items():
-        content = content.replace(marker(name), escape(functions[name](request, stored_value)))
+    for number, (name, stored_value) in enumerate(stored):
+        content = content.replace(marker(number), functions[name](request, stored_value))
     return content
 
 

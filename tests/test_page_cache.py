@@ -135,6 +135,26 @@ def test_cached_page_gets_fresh_csrf_and_form_tokens_per_request():
     assert "\x00" not in second_response.content.decode()
 
 
+def test_an_article_quoting_the_forms_fields_is_served_with_its_text_and_a_working_form(settings):
+    settings.COMMENTS_MIN_SUBMIT_SECONDS = 0
+    quoted = 'The form sends `<input name="form_token" value="not-a-token">` with each comment.'
+    article = ArticleFactory(comments_open=True, body=quoted)
+    first = get(Client(), article.get_absolute_url())
+    reader = Client(enforce_csrf_checks=True)
+    cached = get(reader, article.get_absolute_url())
+
+    assert (first["X-Page-Cache"], cached["X-Page-Cache"]) == ("miss", "hit")
+    html = cached.content.decode()
+    assert 'name="form_token" value="not-a-token"' in html
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    form_token = re.findall(r'name="form_token" value="([^"]+)"', html)[-1]
+    response = reader.post(
+        f"/articles/{article.slug}/comments/",
+        {**comment_form_data(article), "csrfmiddlewaretoken": csrf, "form_token": form_token},
+    )
+    assert response.status_code == 303
+
+
 def test_a_reader_can_comment_from_a_cached_page(settings):
     settings.COMMENTS_MIN_SUBMIT_SECONDS = 0
     article = ArticleFactory(comments_open=True)
