@@ -12,7 +12,7 @@ from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
 from comments.notifications import notify_moderators_on_commit
-from comments.ratelimit import client_ip, comment_rate_exceeded, retry_after_seconds
+from comments.ratelimit import comment_rate_exceeded, reader_address, retry_after_seconds
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -55,7 +55,7 @@ def post_comment(request, slug):
     comment.article = article
     comment.status = decision.status
     comment.status_reason = decision.reason
-    comment.ip_address = client_ip(request)
+    comment.ip_address = reader_address(request)
     comment.user_agent = user_agent
     comment.save()
 

@@ -1,5 +1,6 @@
 """Site-wide request handling: one log line per request, and a calm page when the database is down."""
 
+import ipaddress
 import logging
 import time
 from functools import lru_cache
@@ -96,6 +97,43 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         ):
             response[HEADER_REPORT_ONLY] = report_only
         return response
+
+
+def forwarded_client_address(forwarded_for, proxies):
+    """The client's address in an X-Forwarded-For value written through `proxies` trusted
+    proxies, or None when the value does not hold one.
+
+    Each trusted proxy appends the address it saw, so the client is the Nth address from
+    the right; addresses further left were written by the client and cannot be trusted.
+    """
+    hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
+    if len(hops) < proxies:
+        return None
+    try:
+        return str(ipaddress.ip_address(hops[-proxies]))
+    except ValueError:
+        return None
+
+
+class ClientAddressMiddleware:
+    """Make REMOTE_ADDR the reader's address when the site runs behind trusted proxies.
+
+    With DJANGO_TRUSTED_PROXIES=N, it is taken from X-Forwarded-For (see
+    forwarded_client_address); otherwise the header is ignored. Every part of the site
+    then reads the one address: comments store it and rate-limit by it, and login
+    throttling (django-axes) locks it out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        proxies = settings.TRUSTED_PROXY_COUNT
+        if proxies:
+            address = forwarded_client_address(request.META.get("HTTP_X_FORWARDED_FOR", ""), proxies)
+            if address is not None:
+                request.META["REMOTE_ADDR"] = address
+        return self.get_response(request)
 
 
 class RejectUnreadableCharsetMiddleware:

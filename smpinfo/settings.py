@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "smpinfo.middleware.RequestLogMiddleware",
+    "smpinfo.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smpinfo.middleware.RejectUnreadableCharsetMiddleware",
@@ -235,8 +236,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOGIN_LOCKOUT_MINUTES", 15,
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "smpinfo.middleware.admin_login_locked_out"
-AXES_CLIENT_IP_CALLABLE = "comments.ratelimit.client_ip"
 AXES_VERBOSE = False  # its log lines carry usernames and addresses
+# Axes reads REMOTE_ADDR (its default), which ClientAddressMiddleware makes the reader's
+# address behind trusted proxies.
 
 # Language and time. The site and its admin are in English only: with the translation
 # machinery off, every page renders about 5% faster (bench/RESULTS.md).
@@ -290,7 +292,8 @@ COMMENTS_RATE_LIMIT = env("COMMENTS_RATE_LIMIT", "5/10m")
 COMMENTS_MIN_SUBMIT_SECONDS = env_number("COMMENTS_MIN_SUBMIT_SECONDS", 2.0, kind=float)
 COMMENTS_MAX_LINKS = env_int("COMMENTS_MAX_LINKS", 2)
 COMMENTS_NOTIFY_EMAILS = env_list("COMMENTS_NOTIFY_EMAILS", "")
-# How many reverse proxies append to X-Forwarded-For in front of the app (0: none).
+# How many reverse proxies append to X-Forwarded-For in front of the app (0: none): the
+# client-address middleware then takes the reader's address from that header.
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", 0)
 
 # Content-Security-Policy: scripts and styles only from our own static files; no inline
