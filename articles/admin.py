@@ -1,11 +1,33 @@
 """Admin for editors: articles written in Markdown with their side effects inline."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from reversion_compare.admin import CompareVersionAdmin
 
 from articles.models import Article, SideEffect, refresh_once
+
+
+class LenientChangeList(ChangeList):
+    """A changelist that answers a filter value the database cannot take (a year out of
+    range, an integer too large for its column) as Django answers an unknown lookup: the
+    list again with "?e=1", not a server error. Such values only fail when the query is
+    built or sent, after Django's own checks of the lookup."""
+
+    def get_results(self, request):
+        try:
+            super().get_results(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class LenientChangeListMixin:
+    """For the site's admins: their changelists are LenientChangeLists."""
+
+    def get_changelist(self, request, **kwargs):
+        return LenientChangeList
 
 
 class SideEffectInline(admin.StackedInline):
@@ -16,7 +38,7 @@ class SideEffectInline(admin.StackedInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(CompareVersionAdmin):
+class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
     """Articles with their side effects inline.
 
     Every save through the admin is a revision of the article together with its side

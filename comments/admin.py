@@ -1,5 +1,7 @@
 """Moderation in the Django admin: the comment queue, the blocklist and comment threads."""
 
+import re
+
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -8,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from articles.admin import ArticleAdmin
+from articles.admin import ArticleAdmin, LenientChangeListMixin
 from articles.models import Article
 from comments.models import BlockedPhrase, Comment, CommentThread
 from comments.moderation import thread_is_open
@@ -43,6 +45,11 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
+# An article id as the filter takes it: ASCII digits that fit a 64-bit integer ("²" is a
+# digit to str.isdigit(), and SQLite refuses larger integers).
+ARTICLE_ID = re.compile(r"[0-9]{1,18}")
+
+
 class ArticleWithPendingFilter(admin.SimpleListFilter):
     """Filter by article, listing only articles with comments awaiting moderation.
 
@@ -65,8 +72,8 @@ class ArticleWithPendingFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
-            return queryset.none()
+        if not ARTICLE_ID.fullmatch(value):
+            return queryset.none()  # not an article's id: no comments, rather than an error
         return queryset.filter(article_id=int(value))
 
 
@@ -82,7 +89,7 @@ EDITABLE_BY_MODERATORS = {"author_name", "author_email", "body", "status"}
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(LenientChangeListMixin, admin.ModelAdmin):
     list_display = ["excerpt", "author_name", "article_title", "status", "status_reason", "created_at"]
     list_display_links = ["excerpt"]
     list_filter = [StatusFilter, ArticleWithPendingFilter]
@@ -142,7 +149,7 @@ class CommentAdmin(admin.ModelAdmin):
 
 
 @admin.register(BlockedPhrase)
-class BlockedPhraseAdmin(admin.ModelAdmin):
+class BlockedPhraseAdmin(LenientChangeListMixin, admin.ModelAdmin):
     list_display = ["phrase", "note", "created_at"]
     search_fields = ["phrase", "note"]
 
@@ -208,7 +215,7 @@ class CommentThreadActions:
 
 
 @admin.register(CommentThread)
-class CommentThreadAdmin(CommentThreadActions, admin.ModelAdmin):
+class CommentThreadAdmin(CommentThreadActions, LenientChangeListMixin, admin.ModelAdmin):
     """Each article as a comment thread: moderators open and close it, nothing more."""
 
     list_display = [

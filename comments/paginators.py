@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -23,7 +24,10 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         connection = connections[queryset.db]
         if connection.vendor == "postgresql":
-            sql, params = queryset.order_by().query.sql_with_params()
+            try:
+                sql, params = queryset.order_by().query.sql_with_params()
+            except EmptyResultSet:  # a filter that nothing can match (an unknown status)
+                return 0
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                 plan = cursor.fetchone()[0]

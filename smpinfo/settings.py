@@ -124,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smpinfo.middleware.RejectUnreadableCharsetMiddleware",
+    "smpinfo.middleware.RejectNulInAdminQueriesMiddleware",
     "smpinfo.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -14,19 +14,19 @@ import uuid
 from collections import Counter
 from urllib.parse import quote, urlencode
 
-import hypothesis
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils.html import escape
-from hypothesis import HealthCheck, example, given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from articles.models import Article
 from articles.search import clean_query
 from comments.models import Comment
 from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, comment_form_data
+from tests.strategies import NASTY_STRINGS, fuzz_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -35,55 +35,8 @@ pytestmark = pytest.mark.django_db
 COMMENT_STATUSES = {303, 400, 403, 404, 405, 429}
 
 
-def fuzz_settings(max_examples):
-    return hypothesis.settings(
-        max_examples=max_examples,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-
-
 # Strategies --------------------------------------------------------------------------------------
 
-# Hand-picked troublemakers, mixed with hypothesis' own unicode (st.text() already covers NUL and
-# every plane; surrogates cannot be in a str).
-NASTY_STRINGS = [
-    "",
-    " ",
-    "\x00",
-    "Sam\x00Reader",
-    "\u0301",  # a lone combining accent
-    "e\u0301\u0302\u0303\u0304" * 40,  # "zalgo" stacks of combining marks
-    "\u202etxt.exe",  # right-to-left override
-    "\u200b\u200d\ufeff",  # zero-width characters
-    "😀",
-    "👨‍👩‍👧‍👦" * 10,
-    "\U0010ffff",
-    "\r\n\r\n",
-    "\t\x0b\x0c\x1b[31m",
-    "İ" * 60,  # lowercases to two characters each
-    "ＦＵＬＬ ｗｉｄｔｈ",
-    "<script>alert('xss')</script>",
-    "<img src=x onerror=alert('xss')>",
-    "'; DROP TABLE comments_comment; --",
-    "{{ 7|add:7 }}{% debug %}",
-    "%00%0d%0a",
-    "\r\n--" + BOUNDARY + "--\r\n",  # the test client's own multipart boundary
-    "a@b",
-    "sam@example.org",
-    "SAM@EXAMPLE.ORG",
-    "sam@[127.0.0.1]",
-    "user@xn--80ak6aa92e.com",
-    "üñí@exämple.org",
-    "a" * 64 + "@" + "b" * 185 + ".org",  # 254 characters: the longest valid email
-    "İ" * 200 + "@example.org",  # valid before lowercasing, too long after
-    "x" * 5000,
-    "x" * 5001,
-    "x" * 100_000,
-    "😀" * 100_000,
-    "http://a.example http://b.example http://c.example www.d.example",
-]
 nasty_text = st.one_of(st.text(max_size=300), st.sampled_from(NASTY_STRINGS))
 
 # A field's valid value, or no such field at all (strings, so that failing examples read well).
