@@ -16,6 +16,12 @@ class LenientChangeList(ChangeList):
     list again with "?e=1", not a server error. Such values only fail when the query is
     built or sent, after Django's own checks of the lookup."""
 
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except OverflowError as error:  # a date-hierarchy year beyond any date
+            raise IncorrectLookupParameters(error) from error
+
     def get_results(self, request):
         try:
             super().get_results(request)

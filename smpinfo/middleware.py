@@ -162,25 +162,40 @@ class RejectUnreadableCharsetMiddleware:
         return self.get_response(request)
 
 
-class RejectNulInAdminQueriesMiddleware:
-    """400 for an admin address whose query string holds a NUL character.
+# No link of the admin has a longer query value (SQLite refuses LIKE patterns over 50,000 bytes).
+ADMIN_QUERY_VALUE_MAX_LENGTH = 2000
 
-    The admin passes its query string to the database as filters (any field lookup,
-    such as `?status__exact=…`), and PostgreSQL cannot compare text holding NUL: the
-    query would fail with a 500. No link of the admin contains one. Reader pages
-    handle their few parameters themselves (search drops control characters).
+
+class RejectUnusableAdminQueriesMiddleware:
+    """400, with the reason, for an admin address whose query string the database could
+    not take: a NUL character, or a value longer than any admin link has.
+
+    The admin passes its query string to the database as filters and searches (any field
+    lookup, such as `?status__exact=…`): PostgreSQL cannot compare text holding NUL, and
+    SQLite refuses a LIKE pattern that long, so either would otherwise fail the page.
+    Reader pages handle their few parameters themselves.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(admin_prefix()) and any(
-            "\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values
-        ):
-            reason = "Its address held a NUL character (%00), which no admin page can use."
-            return render(request, "400.html", {"reason": reason}, status=400)
+        if request.path.startswith(admin_prefix()):
+            reason = unusable_query_reason(request.GET)
+            if reason:
+                return render(request, "400.html", {"reason": reason}, status=400)
         return self.get_response(request)
+
+
+def unusable_query_reason(query):
+    for key, values in query.lists():
+        for text in (key, *values):
+            if "\x00" in text:
+                return "Its address held a NUL character (%00), which no admin page can use."
+            if len(text) > ADMIN_QUERY_VALUE_MAX_LENGTH:
+                limit = ADMIN_QUERY_VALUE_MAX_LENGTH
+                return f"Its address held a value of {len(text):,} characters; the limit is {limit:,}."
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -124,7 +124,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "smpinfo.middleware.RejectUnreadableCharsetMiddleware",
-    "smpinfo.middleware.RejectNulInAdminQueriesMiddleware",
+    "smpinfo.middleware.RejectUnusableAdminQueriesMiddleware",
     "smpinfo.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -62,6 +62,9 @@ def test_no_query_string_makes_an_admin_changelist_fail(role):
     @example(url="/admin/comments/comment/", query={"status": "bogus"})
     @example(url="/admin/comments/comment/", query={"article": "-1"})
     @example(url="/admin/comments/comment/", query={"status__exact": "\x00"})
+    @example(url="/admin/comments/comment/", query={"q": "x" * 60_000})
+    @example(url="/admin/comments/commentthread/", query={"title__icontains": "x" * 60_000})
+    @example(url="/admin/articles/article/", query={"published_at__year": "99999999999999999999999"})
     @example(url="/admin/comments/commentthread/", query={"published_at__year": "-1"})
     @example(url="/admin/comments/commentthread/", query={"published_at__year": "99999999999"})
     def changelist(url, query):
@@ -89,3 +92,10 @@ def test_a_nul_character_in_an_admin_address_is_refused_with_a_reason(editor_cli
 
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
+
+
+def test_a_query_value_longer_than_any_admin_link_is_refused_with_a_reason(moderator_client):
+    response = moderator_client.get("/admin/comments/comment/", {"q": "x" * 60_000})
+
+    assert response.status_code == 400
+    assert "60,000 characters" in response.content.decode()
