@@ -60,6 +60,20 @@ class ArticleQuerySet(models.QuerySet):
             article_pages_changed()
         return updated
 
+    def refresh_derived_fields(self):
+        """Store again what search and the page need of each of these articles (see
+        Article.refresh_derived_fields); returns how many. For bulk loads and deploys."""
+        count = 0
+        for article in self.prefetch_related("side_effects").iterator(chunk_size=500):
+            article.refresh_derived_fields()
+            count += 1
+        return count
+
+    def with_stale_content(self):
+        """Articles whose stored content another version of the page template rendered
+        (or none did: articles loaded in bulk)."""
+        return self.exclude(content_revision=content_revision())
+
     def set_comments_open(self, is_open):
         """Open or close the comment threads of these articles; returns how many."""
         return self.update(comments_open=is_open)
@@ -131,8 +145,7 @@ def refresh_once():
         yield
     finally:
         _pending_refresh.reset(token)
-    for article in Article.objects.filter(pk__in=pending):
-        article.refresh_derived_fields()
+    Article.objects.filter(pk__in=pending).refresh_derived_fields()
 
 
 # Fields computed from the article and its side effects by refresh_derived_fields().
@@ -296,11 +309,6 @@ class Article(models.Model):
             "side_effect_outline": [effect.outline() for effect in side_effects],
         }
 
-    @property
-    def has_current_content(self):
-        """Whether the stored content was rendered by the current page template."""
-        return self.content_revision == content_revision()
-
     def show_current_content(self):
         """Render the stored content in memory when it came from another template version
         (or was never rendered: articles loaded in bulk), writing nothing.
@@ -308,7 +316,7 @@ class Article(models.Model):
         `manage.py refresh_article_content`, run at each deploy after `migrate`, stores it
         again; until it has run, pages stay right at the cost of a render.
         """
-        if self.has_current_content:
+        if self.content_revision == content_revision():
             return
         logger.warning("Article %s was rendered by another template: run refresh_article_content", self.pk)
         article = Article.objects.get(pk=self.pk)  # with every field the rendering needs
@@ -323,8 +331,7 @@ class SideEffectQuerySet(models.QuerySet):
         the pages that show it)."""
         article_ids = set(self.values_list("article_id", flat=True))
         updated = super().update(**fields)
-        for article in Article.objects.filter(pk__in=article_ids):
-            article.refresh_derived_fields()
+        Article.objects.filter(pk__in=article_ids).refresh_derived_fields()
         return updated
 
 
@@ -395,5 +402,4 @@ def side_effect_deleted(sender, instance, origin, **kwargs):
         isinstance(origin, models.QuerySet) and issubclass(origin.model, Article)
     )
     if not article_deleted:
-        for article in Article.objects.filter(pk=instance.article_id):
-            article.refresh_derived_fields()
+        Article.objects.filter(pk=instance.article_id).refresh_derived_fields()

@@ -13,10 +13,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        count = 0
-        for article in Article.objects.prefetch_related("side_effects").iterator(chunk_size=500):
-            article.refresh_derived_fields()
-            count += 1
-            if count % 1000 == 0:
-                self.stdout.write(f"{count:,} articles indexed")
+        count = Article.objects.all().refresh_derived_fields()
         self.stdout.write(self.style.SUCCESS(f"Indexed {count:,} articles."))

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from articles.models import Article, content_revision
+from articles.models import Article
 
 
 class Command(BaseCommand):
@@ -14,10 +14,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        stale = Article.objects.exclude(content_revision=content_revision()).prefetch_related("side_effects")
-        count = 0
-        for article in stale.iterator(chunk_size=500):
-            article.refresh_derived_fields()
-            count += 1
+        count = Article.objects.with_stale_content().refresh_derived_fields()
         noun = "article" if count == 1 else "articles"
         self.stdout.write(self.style.SUCCESS(f"Rendered {count:,} {noun} again; every article is current."))

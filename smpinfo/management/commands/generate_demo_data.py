@@ -453,8 +453,7 @@ class Command(BaseCommand):
         reading time, stored page content), for the new articles: bulk_create skips save()."""
         done = 0
         for chunk in batched([pk for pk, _slug, _published in article_rows], 500):
-            for article in Article.objects.filter(pk__in=chunk).prefetch_related("side_effects"):
-                article.refresh_derived_fields()
+            Article.objects.filter(pk__in=chunk).refresh_derived_fields()
             done += len(chunk)
             self.progress("search index", done, len(article_rows))
 
