@@ -1,13 +1,32 @@
 """Admin for editors: articles written in Markdown with their side effects inline."""
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q
+from django.db.models.functions import Greatest
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from reversion.admin import VersionAdmin
 from reversion_compare.admin import CompareVersionAdmin
 
-from articles.models import Article, SideEffect, refresh_once
+from articles.citations import citation_problems
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Reference,
+    Review,
+    SideEffect,
+    SitePage,
+    refresh_once,
+)
+from articles.reviews import publication_refusal, review_interval
 
 
 class LenientChangeList(ChangeList):
@@ -36,11 +55,166 @@ class LenientChangeListMixin:
         return LenientChangeList
 
 
+class OptionalInlineFormSet(BaseInlineFormSet):
+    """An inline that a POST without its management form leaves as it is, rather than
+    refusing the whole save: a script or an older form that knows nothing of the inline
+    changes the article and nothing of the inline."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        self.was_sent = True
+        if data is not None:
+            prefix = kwargs.get("prefix") or self.get_default_prefix()
+            if f"{prefix}-TOTAL_FORMS" not in data:
+                self.was_sent = False
+                data = data.copy()
+                data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        super().__init__(data, *args, **kwargs)
+
+
+def submitted_side_effects(data, article):
+    """[(name, Markdown)] of the side effects an article form sends (kept ones only), or
+    the stored ones when the form sends none."""
+    total = data.get("side_effects-TOTAL_FORMS")
+    if total is None:
+        return list(article.side_effects.values_list("name", "description")) if article.pk else []
+    try:
+        count = min(int(total), 1000)
+    except ValueError:
+        return []
+    return [
+        (data.get(f"side_effects-{index}-name", ""), data.get(f"side_effects-{index}-description", ""))
+        for index in range(count)
+        if not data.get(f"side_effects-{index}-DELETE")
+    ]
+
+
+class ReferenceFormSet(OptionalInlineFormSet):
+    """The article's references, checked against the citations the form's texts make."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if self.was_sent:
+            keys = {
+                form.cleaned_data["key"]
+                for form in self.forms
+                if form.cleaned_data.get("key") and not self._should_delete_form(form)
+            }
+        else:
+            keys = set(self.instance.references.values_list("key", flat=True)) if self.instance.pk else set()
+        body = self.data.get("body", self.instance.body)
+        errors, self.uncited = citation_problems(body, submitted_side_effects(self.data, self.instance), keys)
+        if errors:
+            raise ValidationError(errors)
+
+    def get_unique_error_message(self, unique_check):
+        if "key" in unique_check:
+            return "Two references have the same key: each reference of an article needs its own key."
+        return super().get_unique_error_message(unique_check)
+
+
 class SideEffectInline(admin.StackedInline):
     model = SideEffect
     extra = 0
     fields = [("name", "order"), ("frequency", "duration"), "description", "cause", "advice"]
     ordering = ["order", "pk"]
+
+
+class AuthorLinkInline(admin.TabularInline):
+    model = ArticleAuthor
+    formset = OptionalInlineFormSet
+    extra = 0
+    fields = ["author", "order"]
+    ordering = ["order", "pk"]
+    autocomplete_fields = ["author"]
+    verbose_name = "author"
+    verbose_name_plural = "Byline (authors, in order)"
+
+
+class ReferenceInline(admin.StackedInline):
+    model = Reference
+    formset = ReferenceFormSet
+    extra = 0
+    fields = [
+        ("key", "order"),
+        "authors",
+        "title",
+        ("publisher", "year"),
+        "url",
+        ("doi", "pmid"),
+        ("accessed_on", "side_effect"),
+    ]
+    ordering = ["order", "pk"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "side_effect":
+            # Only this article's side effects (a new one can be chosen once it is saved).
+            article_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = SideEffect.objects.filter(article_id=article_id if article_id else None)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ArticleAdminForm(forms.ModelForm):
+    """The article form; with ARTICLES_REVIEW_REQUIRED it refuses to publish unreviewed content."""
+
+    CONTENT_FIELDS = ("title", "summary", "body")
+
+    class Meta:
+        model = Article
+        fields = [
+            "title",
+            "slug",
+            "summary",
+            "body",
+            "status",
+            "published_at",
+            "comments_open",
+            "comments_close_at",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.publishes = cleaned.get("status") == Article.Status.PUBLISHED and not (
+            self.instance.pk
+            and Article.objects.filter(pk=self.instance.pk, status=Article.Status.PUBLISHED).exists()
+        )
+        if self.publishes and settings.ARTICLES_REVIEW_REQUIRED:
+            if self.instance.pk is None or set(self.CONTENT_FIELDS) & set(self.changed_data):
+                refusal = (
+                    "This site publishes only medically reviewed content, and these changes have "
+                    "not been reviewed: save the article as a draft and ask a reviewer to review it."
+                )
+            else:
+                refusal = publication_refusal(self.instance)
+            if refusal:
+                self.add_error("status", refusal)
+        return cleaned
+
+
+class ReviewStatusFilter(admin.SimpleListFilter):
+    title = "medical review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("never", "Never reviewed"),
+            ("due", "Review due"),
+            ("edited", "Edited since review"),
+            ("current", "Reviewed, up to date"),
+        ]
+
+    def queryset(self, request, queryset):
+        due_before = timezone.now() - review_interval()
+        edited = Q(last_review_digest__isnull=False) & ~Q(last_review_digest=F("content_digest"))
+        return {
+            "never": queryset.filter(last_reviewed_at__isnull=True),
+            "due": queryset.filter(Q(last_reviewed_at__isnull=True) | Q(last_reviewed_at__lt=due_before)),
+            "edited": queryset.filter(edited),
+            "current": queryset.filter(
+                last_reviewed_at__gte=due_before, last_review_digest=F("content_digest")
+            ),
+        }.get(self.value(), queryset)
 
 
 @admin.register(Article)
@@ -52,7 +226,9 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
     An app above this one may register a subclass in its place, to add what it owns.
     """
 
-    inlines = [SideEffectInline]
+    form = ArticleAdminForm
+    inlines = [AuthorLinkInline, SideEffectInline, ReferenceInline]
+    actions = ["publish_articles"]
     list_display = [
         "title",
         "status",
@@ -60,9 +236,13 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
         "published_at",
         "comments_open",
         "side_effect_count",
+        "last_reviewed",
+        "last_reviewer",
+        "edited_since_review",
+        "review_due",
         "updated_at",
     ]
-    list_filter = ["status", "comments_open"]
+    list_filter = ["status", ReviewStatusFilter, "comments_open"]
     search_fields = ["title", "summary", "body"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
@@ -72,9 +252,85 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
         ("Publication", {"fields": ["status", "published_at", "author", "created_at", "updated_at"]}),
         ("Comments", {"fields": ["comments_open", "comments_close_at"]}),
     ]
+    object_history_template = "admin/articles/article/object_history.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(side_effect_total=Count("side_effects"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(side_effect_total=Count("side_effects"))
+            .with_review_status()
+        )
+
+    @admin.display(description="Last reviewed", ordering="last_reviewed_at", empty_value="Never")
+    def last_reviewed(self, article):
+        return article.last_reviewed_at and timezone.localtime(article.last_reviewed_at).date()
+
+    @admin.display(description="Reviewer", ordering="last_reviewer_name", empty_value="–")
+    def last_reviewer(self, article):
+        return article.last_reviewer_name
+
+    @admin.display(description="Edited since review", boolean=True)
+    def edited_since_review(self, article):
+        if article.last_review_digest is None:
+            return None
+        return article.last_review_digest != article.content_digest
+
+    @admin.display(description="Review due", ordering="last_reviewed_at")
+    def review_due(self, article):
+        if article.last_reviewed_at is None:
+            return format_html('<strong class="review-overdue">{}</strong>', "Now (never reviewed)")
+        due = article.last_reviewed_at + review_interval()
+        date = timezone.localtime(due).date()
+        if due <= timezone.now():
+            return format_html('<strong class="review-overdue">{} (overdue)</strong>', date)
+        return date
+
+    @admin.action(permissions=["change"], description="Publish selected articles")
+    def publish_articles(self, request, queryset):
+        refused = []
+        publishable = []
+        for article in queryset.filter(status=Article.Status.DRAFT):
+            refusal = publication_refusal(article)
+            if refusal:
+                refused.append(article.title)
+            else:
+                publishable.append(article.pk)
+        # A draft written weeks ago is published now; a scheduled date is kept.
+        count = Article.objects.filter(pk__in=publishable).update(
+            status=Article.Status.PUBLISHED, published_at=Greatest(F("published_at"), timezone.now())
+        )
+        if count:
+            self.message_user(
+                request, f"Published {count} article{'s' if count != 1 else ''}.", messages.SUCCESS
+            )
+        if refused:
+            titles = ", ".join(f"“{title}”" for title in refused)
+            self.message_user(
+                request,
+                f"Not published, because no approved medical review saw their current content: {titles}.",
+                messages.ERROR,
+            )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and request.user.has_perm("articles.add_review"):
+            context["record_review_url"] = reverse("admin:articles_review_add") + f"?article={obj.pk}"
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        reviews = Review.objects.filter(article_id=object_id if str(object_id).isdigit() else None)
+        extra_context = {
+            **(extra_context or {}),
+            "reviews": reviews.select_related("reviewer", "version__revision"),
+        }
+        return super().history_view(request, object_id, extra_context)
+
+    def get_deleted_objects(self, objs, request):
+        # An article's reviews, references and byline go with it: they need no permission of their own.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for model in (Review, Reference, ArticleAuthor):
+            perms_needed.discard(model._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
 
     @admin.display(boolean=True, description="Visible to readers")
     def is_published(self, article):
@@ -99,3 +355,146 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
         # The side effects are saved one by one: render and index the article once.
         with refresh_once():
             super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            for key in getattr(formset, "uncited", []):
+                self.message_user(
+                    request,
+                    f"The reference “{key}” is not cited in the text: cite it as [@{key}].",
+                    messages.WARNING,
+                )
+        article = form.instance
+        if getattr(form, "publishes", False) and settings.ARTICLES_REVIEW_REQUIRED:
+            article.refresh_from_db(fields=["content_digest"])
+            if publication_refusal(article):
+                # The side effects or references changed with it: keep every change, as a draft.
+                Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+                article.status = Article.Status.DRAFT
+                self.message_user(
+                    request,
+                    "Saved as a draft, not published: the side effects or references changed, and no "
+                    "approved medical review has seen this content.",
+                    messages.ERROR,
+                )
+
+
+@admin.register(Author)
+class AuthorAdmin(LenientChangeListMixin, admin.ModelAdmin):
+    list_display = ["name", "credentials", "is_organization", "user", "article_count"]
+    list_filter = ["is_organization"]
+    search_fields = ["name", "credentials"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "credentials", "is_organization", "bio", "user"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(article_total=Count("article_links"))
+        )
+
+    @admin.display(description="Articles", ordering="article_total")
+    def article_count(self, author):
+        return author.article_total
+
+
+class ReviewForm(forms.ModelForm):
+    """Record a review of an article as it stands now.
+
+    The form remembers the content the reviewer had in front of them (`seen_digest`): if
+    the article changes before they submit, the review is refused rather than recorded
+    against content they did not see.
+    """
+
+    seen_digest = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Review
+        fields = ["article", "reviewer", "outcome", "note"]
+        widgets = {"outcome": forms.RadioSelect}
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if "reviewer" in self.fields and not user.is_superuser:
+            del self.fields["reviewer"]
+        article_id = self.initial.get("article")
+        if article_id and not self.is_bound:
+            article = Article.objects.filter(pk=article_id).only("content_digest").first()
+            self.initial["seen_digest"] = article.content_digest if article else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        article, outcome = cleaned.get("article"), cleaned.get("outcome")
+        reviewer = (
+            cleaned.get("reviewer")
+            if "reviewer" in self.fields
+            else getattr(self.user, "author_profile", None)
+        )
+        if reviewer is None and "reviewer" not in self.fields:
+            raise ValidationError(
+                "Your account is not linked to an author profile, so a review cannot name you: "
+                "ask an administrator to set your account as the user of your author profile."
+            )
+        self.instance.reviewer = reviewer
+        if article is None or outcome is None:
+            return cleaned
+        if outcome == Review.Outcome.APPROVED and article.author_links.filter(author=reviewer).exists():
+            raise ValidationError("An author of an article cannot approve it: another reviewer must.")
+        if outcome == Review.Outcome.CHANGES_REQUESTED and not cleaned.get("note", "").strip():
+            self.add_error("note", "Say what must change: the note is emailed to the authors and editors.")
+        seen = cleaned.get("seen_digest")
+        if seen and seen != article.content_digest:
+            raise ValidationError(
+                "The article changed after you opened this form. Read it again as it stands now, "
+                "then record your review."
+            )
+        return cleaned
+
+
+@admin.register(Review)
+class ReviewAdmin(LenientChangeListMixin, admin.ModelAdmin):
+    """Medical reviews: reviewers add them; nobody but a superuser changes one afterwards."""
+
+    form = ReviewForm
+    list_display = ["article", "outcome", "reviewer", "reviewed_at", "saw_current_content"]
+    list_filter = ["outcome"]
+    list_select_related = ["article", "reviewer"]
+    search_fields = ["article__title", "reviewer__name", "note"]
+    date_hierarchy = "reviewed_at"
+    readonly_fields = ["reviewed_at", "recorded_by", "content_digest", "version"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class ReviewFormForUser(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, user=request.user, **kwargs)
+
+        return ReviewFormForUser
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            fields = ["article", "reviewer", "outcome", "note", "seen_digest"]
+            return fields if request.user.is_superuser else [f for f in fields if f != "reviewer"]
+        return ["article", "reviewer", "outcome", "note", *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(boolean=True, description="Saw the current content")
+    def saw_current_content(self, review):
+        return review.saw_current_content
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(SitePage)
+class SitePageAdmin(LenientChangeListMixin, VersionAdmin):
+    list_display = ["title", "slug", "updated_at"]
+    search_fields = ["title", "body"]
+    prepopulated_fields = {"slug": ["title"]}
+    fields = ["title", "slug", "body"]

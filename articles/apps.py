@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class ArticlesConfig(AppConfig):
@@ -7,16 +7,28 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from articles.models import Article, SideEffect, article_saved_or_deleted, side_effect_deleted
+        from articles import models, reviews
 
-        post_delete.connect(side_effect_deleted, sender=SideEffect, dispatch_uid="side-effect-deleted")
-
+        post_delete.connect(
+            models.side_effect_deleted, sender=models.SideEffect, dispatch_uid="side-effect-deleted"
+        )
         for signal in (post_save, post_delete):
-            signal.connect(article_saved_or_deleted, sender=Article, dispatch_uid=f"article-pages-{signal}")
-            signal.connect(article_saved_or_deleted, sender=SideEffect, dispatch_uid=f"side-effect-{signal}")
-        for proxy in self.get_proxies_of(Article):
-            for signal in (post_save, post_delete):
-                signal.connect(article_saved_or_deleted, sender=proxy, dispatch_uid=f"{proxy}-{signal}")
+            for sender in (models.Article, models.SideEffect, *self.get_proxies_of(models.Article)):
+                signal.connect(
+                    models.article_saved_or_deleted, sender=sender, dispatch_uid=f"{sender}-{signal}"
+                )
+            # What an article page shows of other rows: stored again with the article.
+            for sender in (models.Reference, models.Review, models.ArticleAuthor):
+                signal.connect(models.article_part_changed, sender=sender, dispatch_uid=f"{sender}-{signal}")
+            signal.connect(
+                models.reader_pages_changed, sender=models.SitePage, dispatch_uid=f"site-page-{signal}"
+            )
+        post_save.connect(models.author_saved, sender=models.Author, dispatch_uid="author-saved")
+        post_delete.connect(models.reader_pages_changed, sender=models.Author, dispatch_uid="author-deleted")
+        m2m_changed.connect(
+            models.byline_changed, sender=models.Article.authors.through, dispatch_uid="byline"
+        )
+        post_save.connect(reviews.review_recorded, sender=models.Review, dispatch_uid="review-recorded")
 
     def get_proxies_of(self, model):
         from django.apps import apps

@@ -1,4 +1,4 @@
-"""RSS and Atom feeds of published articles."""
+"""RSS and Atom feeds of published articles, with their bylines."""
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
@@ -7,12 +7,29 @@ from django.utils.feedgenerator import Atom1Feed
 from articles.models import Article
 
 FEED_SIZE = 20
+PUBLISHER = "smpinfo"
+
+
+class BylineAtomFeed(Atom1Feed):
+    """Atom with one <author> per name of the byline (RFC 4287 allows several)."""
+
+    def add_item_elements(self, handler, item):
+        names = item.pop("byline_names", None) or []
+        if names and item.get("author_name"):
+            item["author_name"] = None
+        super().add_item_elements(handler, item)
+        for name in names:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.endElement("author")
 
 
 class LatestArticlesFeed(Feed):
     title = "smpinfo: scalp micropigmentation explained"
     link = reverse_lazy("articles:list")
     description = "New and updated articles about scalp micropigmentation (SMP)."
+    # The feed's own author: RFC 4287 wants one for an entry that names none.
+    author_name = PUBLISHER
 
     def items(self):
         return Article.objects.published().for_list()[:FEED_SIZE]
@@ -23,13 +40,20 @@ class LatestArticlesFeed(Feed):
     def item_description(self, article):
         return article.summary
 
+    def item_author_name(self, article):
+        """The byline as one line: RSS gets it as dc:creator (no email is ever published)."""
+        return ", ".join(author["name"] for author in article.byline) or PUBLISHER
+
     def item_pubdate(self, article):
         return article.published_at
 
     def item_updateddate(self, article):
-        return article.updated_at
+        return article.last_changed_at
 
 
 class LatestArticlesAtomFeed(LatestArticlesFeed):
-    feed_type = Atom1Feed
+    feed_type = BylineAtomFeed
     subtitle = LatestArticlesFeed.description
+
+    def item_extra_kwargs(self, article):
+        return {"byline_names": [author["name"] for author in article.byline]}

@@ -157,3 +157,102 @@ SIDE_EFFECTS_ARTICLE = {
         },
     ],
 }
+
+# The seed articles' byline: the publication itself. No named person is invented; the
+# owner adds real authors with their real credentials.
+EDITORIAL_TEAM = {
+    "name": "smpinfo editorial team",
+    "slug": "smpinfo-editorial-team",
+    "is_organization": True,
+    "credentials": "",
+    "bio": (
+        "The smpinfo editorial team writes and updates the articles on this site. "
+        "Each article names who wrote it and, once it has had one, who medically reviewed "
+        "it and when. Read our [editorial policy](/editorial-policy/) to see how articles "
+        "are written, reviewed and corrected."
+    ),
+}
+
+# Starting text of the site pages, for the owner to edit in the admin ("Site pages").
+SITE_PAGES = [
+    {
+        "slug": "about",
+        "title": "About smpinfo",
+        "body": (
+            "smpinfo publishes plain-language information about scalp micropigmentation "
+            "(SMP): what the treatment is, how it works and what side effects people may notice "
+            "afterwards.\n"
+            "\n"
+            "The articles explain SMP in general terms. They are health information, not "
+            "medical advice, and they do not replace a consultation with a doctor or your "
+            "practitioner.\n"
+            "\n"
+            "Every article shows who wrote it, whether it has been medically reviewed and when, "
+            "and the sources it relies on. Our [editorial policy](/editorial-policy/) explains how."
+        ),
+    },
+    {
+        "slug": "editorial-policy",
+        "title": "Editorial policy",
+        "body": (
+            "## How articles are written\n"
+            "\n"
+            "Articles are written by the authors named in their byline. Each author has a "
+            "profile page listing their qualifications, when they have any relevant to the "
+            "subject. Articles written by the editorial team as a whole are signed by the "
+            "“smpinfo editorial team”.\n"
+            "\n"
+            "## How articles are reviewed {#medical-review}\n"
+            "\n"
+            "A medical reviewer, named with their credentials, can check an article before or "
+            "after it is published. The review is recorded against the exact content the "
+            "reviewer read:\n"
+            "\n"
+            "- “Medically reviewed by …” means that the article you are reading is the one "
+            "the reviewer approved, on the date shown.\n"
+            "- “Updated since its last medical review” means that the text, side effects or "
+            "sources changed after that review; the change has not been reviewed yet.\n"
+            "- “This article has not yet been medically reviewed” means what it says.\n"
+            "\n"
+            "Reviewers cannot change what they review, and an author cannot approve their own "
+            "article. Each article is due for another review a year after its last one.\n"
+            "\n"
+            "## Sources\n"
+            "\n"
+            "When an article relies on a published source, it cites it in the text and lists "
+            "it under “References” at the end of the article.\n"
+            "\n"
+            "## Corrections\n"
+            "\n"
+            "If you think an article is wrong or out of date, say so in its comments (when "
+            "they are open). A corrected article shows the date of its update, and it is "
+            "reviewed again."
+        ),
+    },
+    {
+        "slug": "privacy",
+        "title": "Privacy",
+        "body": (
+            "## Comments\n"
+            "\n"
+            "When you leave a comment, we store what you typed in the form (your name, your "
+            "email address and your comment), the time you sent it, and your IP address and "
+            "browser (user agent).\n"
+            "\n"
+            "- Your **name** and **comment** are shown publicly once a moderator approves "
+            "the comment.\n"
+            "- Your **email address** is never shown. Moderators see it.\n"
+            "- Your **IP address and browser** help us stop spam and abuse. They are "
+            "deleted 30 days after you comment.\n"
+            "\n"
+            "To have your comments anonymized or deleted, contact the site's owner with the "
+            "email address you used: the name becomes “Anonymous”, the email, IP address and "
+            "browser are removed, and, if you ask, the comments are deleted.\n"
+            "\n"
+            "## Cookies\n"
+            "\n"
+            "Reading the site sets no tracking cookie. The comment form uses a security "
+            "cookie (CSRF) that protects it from forged submissions."
+        ),
+    },
+]

@@ -1,9 +1,11 @@
-"""The sitemap: the home page and every published article, with its last change."""
+"""The sitemap: the home page, every published article with its last change, the authors'
+profiles and the site pages."""
 
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 
-from articles.models import Article
+from articles.models import Article, ArticleAuthor, Author, SitePage
 
 
 class HomeSitemap(Sitemap):
@@ -17,8 +19,10 @@ class HomeSitemap(Sitemap):
         return reverse(item)
 
     def lastmod(self, item):
-        latest = Article.objects.published().order_by("-updated_at").values_list("updated_at", flat=True)
-        return latest.first()
+        latest = Article.objects.published().aggregate(
+            published=Max("published_at"), updated=Max("updated_at")
+        )
+        return max(filter(None, latest.values()), default=None)
 
 
 class ArticleSitemap(Sitemap):
@@ -27,10 +31,43 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Article.objects.published().only("slug", "updated_at").order_by("-published_at", "-pk")
+        return (
+            Article.objects.published()
+            .only("slug", "published_at", "updated_at")
+            .order_by("-published_at", "-pk")
+        )
 
     def lastmod(self, article):
-        return article.updated_at
+        return article.last_changed_at
 
 
-SITEMAPS = {"home": HomeSitemap, "articles": ArticleSitemap}
+class AuthorSitemap(Sitemap):
+    """Profiles of the authors with at least one published article."""
+
+    changefreq = "monthly"
+    priority = 0.4
+
+    def items(self):
+        published = ArticleAuthor.objects.filter(
+            author=OuterRef("pk"), article__in=Article.objects.published()
+        )
+        return Author.objects.filter(Exists(published)).only("slug").order_by("name", "pk")
+
+
+class SitePageSitemap(Sitemap):
+    changefreq = "monthly"
+    priority = 0.3
+
+    def items(self):
+        return SitePage.objects.only("slug", "updated_at").order_by("slug")
+
+    def lastmod(self, page):
+        return page.updated_at
+
+
+SITEMAPS = {
+    "home": HomeSitemap,
+    "articles": ArticleSitemap,
+    "authors": AuthorSitemap,
+    "pages": SitePageSitemap,
+}

@@ -21,4 +21,7 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("authors/<slug:slug>/", views.AuthorDetailView.as_view(), name="author"),
+    # Last: a site page's address is any slug no other page of the site has taken.
+    path("<slug:slug>/", views.SitePageView.as_view(), name="site_page"),
 ]

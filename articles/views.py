@@ -2,14 +2,14 @@
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
-from articles.models import Article
+from articles.models import Article, Author, SitePage
 from articles.search import add_snippets, clean_query, search_articles
 from articles.structured_data import article_json_ld
 from pagecache import cache_for_readers
@@ -64,6 +64,31 @@ class ArticleDetailView(DetailView):
             # A draft must never sit in a browser or proxy cache where a reader could find it.
             add_never_cache_headers(response)
         return response
+
+
+@method_decorator(cache_for_readers, name="get")
+class AuthorDetailView(ListView):
+    """An author's profile and the published articles of their byline, newest first."""
+
+    template_name = "articles/author_detail.html"
+    context_object_name = "articles"
+    paginate_by = 10
+
+    def get_queryset(self):
+        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
+        return Article.objects.published().by_author(self.author).for_list()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(author=self.author, **kwargs)
+
+
+@method_decorator(cache_for_readers, name="get")
+class SitePageView(DetailView):
+    """A page about the site: About, Editorial policy, Privacy."""
+
+    model = SitePage
+    template_name = "articles/site_page.html"
+    context_object_name = "page"
 
 
 def render_article(request, article, *, status=200, **extra_context):

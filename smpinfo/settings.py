@@ -286,6 +286,14 @@ if env("EMAIL_URL"):
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "smpinfo <noreply@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
+# The site's own address, for links in emails sent outside a request (review reminders).
+SITE_URL = env("SITE_URL", "http://localhost:8000")
+
+# Medical review: each article is due for review this many days after its last approved
+# one; with ARTICLES_REVIEW_REQUIRED, only reviewed content can be published.
+ARTICLES_REVIEW_INTERVAL_DAYS = env_int("ARTICLES_REVIEW_INTERVAL_DAYS", 365, minimum=1)
+ARTICLES_REVIEW_REQUIRED = env_bool("ARTICLES_REVIEW_REQUIRED", False)
+
 # Comments: the moderation policy's knobs (validated at startup by comments.apps).
 COMMENTS_MODERATION = env("COMMENTS_MODERATION", "all")
 COMMENTS_CLOSE_AFTER_DAYS = env_int("COMMENTS_CLOSE_AFTER_DAYS", None)

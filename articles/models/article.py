@@ -1,24 +1,31 @@
-"""Articles and their structured side-effect entries."""
+"""Articles and their structured side-effect entries, and what their pages store when saved."""
 
+import copy
 import hashlib
+import json
 import logging
 import math
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.signals import setting_changed
 from django.db import connection, models
+from django.db.models import Case, F, OuterRef, Prefetch, Q, Subquery, Value, When, prefetch_related_objects
 from django.dispatch import receiver
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
+from reversion.models import Version
 
+from articles.citations import cite_references
 from articles.markdown import render_markdown, render_markdown_with_headings
 from pagecache import pages_changed
 
@@ -27,8 +34,10 @@ logger = logging.getLogger(__name__)
 WORDS_PER_MINUTE = 200
 SEARCH_CONFIG = "english"
 CONTENT_TEMPLATE = "articles/_article_content.html"
+HEADER_TEMPLATE = "articles/_article_header.html"
+REFERENCES_TEMPLATE = "articles/_references.html"
 # What a list of articles shows of each: see ArticleQuerySet.for_list().
-LIST_FIELDS = ["title", "slug", "summary", "published_at", "updated_at", "reading_minutes"]
+LIST_FIELDS = ["title", "slug", "summary", "published_at", "updated_at", "reading_minutes", "byline"]
 
 # The page-cache scope of every reader page that shows articles (settings.PAGE_CACHE_SCOPES):
 # lists, feeds, the sitemap and each article page's "related articles".
@@ -64,15 +73,31 @@ class ArticleQuerySet(models.QuerySet):
         """Store again what search and the page need of each of these articles (see
         Article.refresh_derived_fields); returns how many. For bulk loads and deploys."""
         count = 0
-        for article in self.prefetch_related("side_effects").iterator(chunk_size=500):
-            article.refresh_derived_fields()
+        for article in self.prefetch_related(*content_part_lookups()).iterator(chunk_size=500):
+            article.refresh_derived_fields(prefetched=True)
             count += 1
         return count
+
+    def by_author(self, author):
+        """Articles whose byline names `author`, in byline order of publication."""
+        return self.filter(author_links__author=author)
 
     def with_stale_content(self):
         """Articles whose stored content another version of the page template rendered
         (or none did: articles loaded in bulk)."""
         return self.exclude(content_revision=content_revision())
+
+    def with_review_status(self):
+        """Annotate each article with its latest approved review: `last_reviewed_at`,
+        `last_reviewer_name` and `last_review_digest` (None when never reviewed)."""
+        from articles.models.editorial import Review
+
+        latest = Review.objects.approved().filter(article=OuterRef("pk"))
+        return self.annotate(
+            last_reviewed_at=Subquery(latest.values("reviewed_at")[:1]),
+            last_reviewer_name=Subquery(latest.values("reviewer__name")[:1]),
+            last_review_digest=Subquery(latest.values("content_digest")[:1]),
+        )
 
     def set_comments_open(self, is_open):
         """Open or close the comment threads of these articles; returns how many."""
@@ -92,6 +117,8 @@ class ArticleQuerySet(models.QuerySet):
             "content_html",
             "content_revision",
             "side_effect_outline",
+            "header_html",
+            "editorial_outline",
         )
 
 
@@ -113,13 +140,55 @@ def next_scheduled_publication():
 
 @lru_cache(maxsize=1)
 def content_revision():
-    """A digest of the template that Article.content_html is rendered with.
+    """A digest of the templates that Article.content_html and header_html are rendered with.
 
-    An article whose stored content was rendered by another version of the template
-    (a deploy changed it) is rendered again when it is next shown.
+    An article whose stored content was rendered by another version of the templates
+    (a deploy changed them) is rendered again by `manage.py refresh_article_content`.
     """
-    source = get_template(CONTENT_TEMPLATE).template.source
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for name in (CONTENT_TEMPLATE, HEADER_TEMPLATE, REFERENCES_TEMPLATE):
+        digest.update(get_template(name).template.source.encode())
+    return digest.hexdigest()[:16]
+
+
+def content_part_lookups():
+    """The prefetches Article.content_parts() reads."""
+    from articles.models.editorial import ArticleAuthor, Reference, Review
+
+    return [
+        "side_effects",
+        Prefetch("references", queryset=Reference.objects.select_related("side_effect")),
+        Prefetch("author_links", queryset=ArticleAuthor.objects.select_related("author")),
+        Prefetch(
+            "reviews",
+            queryset=Review.objects.approved().select_related("reviewer"),
+            to_attr="approved_reviews",
+        ),
+    ]
+
+
+class ContentParts(NamedTuple):
+    side_effects: list
+    references: list
+    authors: list
+    latest_approved_review: object  # a Review, or None
+
+
+def content_parts_digest(article, side_effects, references):
+    """A digest of what readers see of an article's content: its title, summary, body,
+    side effects and references. Layout, byline, comments and the review line are left
+    out: a medical review checks the content, and "Updated" dates a change to it."""
+    content = {
+        "title": article.title,
+        "summary": article.summary,
+        "body": article.body,
+        "side_effects": [
+            [effect.name, effect.description, effect.frequency, effect.duration, effect.cause, effect.advice]
+            for effect in side_effects
+        ],
+        "references": [reference.digest_fields() for reference in references],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 @receiver(setting_changed)
@@ -150,6 +219,9 @@ def refresh_once():
 
 # Fields computed from the article and its side effects by refresh_derived_fields().
 DERIVED_FIELDS = [
+    "content_digest",
+    "header_html",
+    "editorial_outline",
     "reading_minutes",
     "search_document",
     "search_vector",
@@ -159,9 +231,10 @@ DERIVED_FIELDS = [
 ]
 
 
-# History: a revision holds the article with its side effects, so restoring one brings both
-# back. Derived fields are left out: they are recomputed when a revision is saved.
-@reversion.register(follow=["side_effects"], exclude=DERIVED_FIELDS)
+# History: a revision holds the article with its side effects, references and byline, so
+# restoring one brings them back; reviews are not part of it. Derived fields are left out:
+# they are recomputed when a revision is saved.
+@reversion.register(follow=["side_effects", "references", "author_links"], exclude=DERIVED_FIELDS)
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
 
@@ -196,14 +269,27 @@ class Article(models.Model):
         help_text="A published article appears from this moment on: a future date schedules it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(
+        "updated",
+        default=timezone.now,
+        editable=False,
+        help_text="When what readers see last changed: the text, side effects or references. "
+        "Closing a thread, or a save that changes nothing readers see, leaves it as it was.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="articles",
-        help_text="Set to whoever first saves the article.",
+        help_text="The staff account that first saved the article (not shown to readers).",
+    )
+    authors = models.ManyToManyField(
+        "Author",
+        through="ArticleAuthor",
+        related_name="articles",
+        blank=True,
+        help_text="The byline, in order.",
     )
     comments_open = models.BooleanField(
         default=True,
@@ -227,6 +313,14 @@ class Article(models.Model):
     content_html = models.TextField(editable=False, default="")
     content_revision = models.CharField(editable=False, max_length=32, default="")
     side_effect_outline = models.JSONField(editable=False, default=list)
+    # A digest of what readers see of the content (see content_parts_digest()): a review
+    # records the digest it saw, and `updated_at` moves only when the digest does.
+    content_digest = models.CharField(editable=False, max_length=64, default="")
+    # The byline and medical-review line, rendered from HEADER_TEMPLATE, and what lists,
+    # feeds and structured data need of the authors, the review and the references.
+    header_html = models.TextField(editable=False, default="")
+    byline = models.JSONField(editable=False, default=list)
+    editorial_outline = models.JSONField(editable=False, default=dict)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -254,6 +348,11 @@ class Article(models.Model):
         return reverse("articles:detail", kwargs={"slug": self.slug})
 
     @property
+    def last_changed_at(self):
+        """When readers last saw something new: publication, or a later change of content."""
+        return max(self.published_at, self.updated_at)
+
+    @property
     def is_published(self):
         """The same question as `Article.objects.published()`, for one loaded article."""
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
@@ -273,41 +372,113 @@ class Article(models.Model):
             "D": " ".join(details),
         }
 
-    def refresh_derived_fields(self):
-        """Store what search and the page need from the article and its side effects.
+    def refresh_derived_fields(self, *, prefetched=False):
+        """Store what search and the page need from the article and what belongs to it.
 
-        Written with a queryset update, so it changes neither `updated_at` nor history.
-        Inside refresh_once(), only noted, and done when the block ends.
+        Written with a queryset update, so it changes no history. `updated_at` moves only
+        when the content digest changes (an unknown stored digest, from a bulk load or an
+        older version, is not a change). Inside refresh_once(), only noted, and done when
+        the block ends.
         """
         pending = _pending_refresh.get()
         if pending is not None:
             pending.add(self.pk)
             return
-        side_effects = list(self.side_effects.all())
-        fields = self.derived_fields(side_effects)
+        if not prefetched:
+            self.__dict__.pop("approved_reviews", None)  # rows prefetched earlier may have changed
+        parts = self.content_parts()
+        fields = self.derived_fields(parts)
+        now = timezone.now()
+        if self.content_digest and self.content_digest != fields["content_digest"]:
+            self.updated_at = now
         for name, value in fields.items():
             setattr(self, name, value)
         if connection.vendor == "postgresql":
             vector = None
-            for weight, text in self.search_texts(side_effects).items():
+            for weight, text in self.search_texts(parts.side_effects).items():
                 part = SearchVector(models.Value(text, output_field=models.TextField()), weight=weight,
                                     config=SEARCH_CONFIG)  # fmt: skip
                 vector = part if vector is None else vector + part
             fields["search_vector"] = vector
+        # Decided in the database, so that two processes saving at once agree.
+        fields["updated_at"] = Case(
+            When(Q(content_digest="") | Q(content_digest=fields["content_digest"]), then=F("updated_at")),
+            default=Value(now),
+        )
         Article.objects.filter(pk=self.pk).update(**fields)
 
-    def derived_fields(self, side_effects):
+    def content_parts(self):
+        """What the page shows besides the article's own fields: from the rows prefetched
+        with content_part_lookups() when the queryset has them, else fetched now (into a
+        copy, so that no caller's instance keeps rows that may change)."""
+        source = self
+        if not hasattr(self, "approved_reviews"):
+            source = copy.copy(self)
+            source._prefetched_objects_cache = {}
+            prefetch_related_objects([source], *content_part_lookups())
+        return ContentParts(
+            side_effects=list(source.side_effects.all()),
+            references=list(source.references.all()),
+            authors=[link.author for link in source.author_links.all()],
+            latest_approved_review=next(iter(source.approved_reviews), None),
+        )
+
+    def derived_fields(self, parts):
         """{field: value} of what refresh_derived_fields() stores, the search vector aside."""
-        document = "\n".join(self.search_texts(side_effects).values())
+        document = "\n".join(self.search_texts(parts.side_effects).values())
+        digest = content_parts_digest(self, parts.side_effects, parts.references)
+        citations = cite_references(
+            self.body_html, [effect.description_html for effect in parts.side_effects], parts.references
+        )
+        for effect, html in zip(parts.side_effects, citations.side_effect_htmls, strict=True):
+            effect.cited_description_html = html
+        review = parts.latest_approved_review
+        review_context = None
+        if review is not None:
+            review_context = {
+                "review": review,
+                "content_changed": review.content_digest != digest,
+                "next_review_due": review.reviewed_at
+                + timedelta(days=settings.ARTICLES_REVIEW_INTERVAL_DAYS),
+            }
         return {
             "search_document": document,
             "reading_minutes": max(1, math.ceil(len(document.split()) / WORDS_PER_MINUTE)),
             "content_html": render_to_string(
-                CONTENT_TEMPLATE, {"article": self, "side_effects": side_effects}
+                CONTENT_TEMPLATE,
+                {
+                    "article": self,
+                    "body_html": citations.body_html,
+                    "side_effects": parts.side_effects,
+                    "references": citations.entries,
+                },
             ),
             "content_revision": content_revision(),
-            "side_effect_outline": [effect.outline() for effect in side_effects],
+            "side_effect_outline": [effect.outline() for effect in parts.side_effects],
+            "content_digest": digest,
+            "header_html": render_to_string(
+                HEADER_TEMPLATE, {"authors": parts.authors, "medical_review": review_context}
+            ),
+            "byline": [author.outline() for author in parts.authors],
+            "editorial_outline": {
+                "review": None
+                if review is None
+                else {
+                    "reviewer": review.reviewer.outline(),
+                    "reviewed_at": review.reviewed_at.isoformat(),
+                    "content_changed": review_context["content_changed"],
+                },
+                "citations": [entry.reference.outline() for entry in citations.entries],
+            },
         }
+
+    def current_revision(self):
+        """(digest, version): the digest of the content as the database holds it now, and
+        the article's latest saved revision (django-reversion), or None. What a review saw."""
+        article = Article.objects.get(pk=self.pk)
+        parts = article.content_parts()
+        version = Version.objects.get_for_object(article).first()
+        return content_parts_digest(article, parts.side_effects, parts.references), version
 
     def show_current_content(self):
         """Render the stored content in memory when it came from another template version
@@ -320,7 +491,7 @@ class Article(models.Model):
             return
         logger.warning("Article %s was rendered by another template: run refresh_article_content", self.pk)
         article = Article.objects.get(pk=self.pk)  # with every field the rendering needs
-        for name, value in article.derived_fields(list(article.side_effects.all())).items():
+        for name, value in article.derived_fields(article.content_parts()).items():
             if name not in self.get_deferred_fields():
                 setattr(self, name, value)
 
