@@ -1,5 +1,7 @@
 """Admin for editors: articles written in Markdown with their side effects inline."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -27,6 +29,12 @@ from articles.models import (
     refresh_once,
 )
 from articles.reviews import publication_refusal, review_interval
+
+
+def as_id(value):
+    """`value` as a primary key when it is one (ASCII digits that fit a 64-bit integer), else None."""
+    value = str(value)
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
 
 
 class LenientChangeList(ChangeList):
@@ -318,7 +326,7 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def history_view(self, request, object_id, extra_context=None):
-        reviews = Review.objects.filter(article_id=object_id if str(object_id).isdigit() else None)
+        reviews = Review.objects.filter(article_id=as_id(object_id))
         extra_context = {
             **(extra_context or {}),
             "reviews": reviews.select_related("reviewer", "version__revision"),
@@ -418,7 +426,7 @@ class ReviewForm(forms.ModelForm):
         self.user = user
         if "reviewer" in self.fields and not user.is_superuser:
             del self.fields["reviewer"]
-        article_id = self.initial.get("article")
+        article_id = as_id(self.initial.get("article", ""))
         if article_id and not self.is_bound:
             article = Article.objects.filter(pk=article_id).only("content_digest").first()
             self.initial["seen_digest"] = article.content_digest if article else ""
@@ -474,10 +482,15 @@ class ReviewAdmin(LenientChangeListMixin, admin.ModelAdmin):
         return ReviewFormForUser
 
     def get_fields(self, request, obj=None):
+        # `seen_digest`, a hidden field, is rendered by the template (admin/articles/review/change_form.html).
         if obj is None:
-            fields = ["article", "reviewer", "outcome", "note", "seen_digest"]
+            fields = ["article", "reviewer", "outcome", "note"]
             return fields if request.user.is_superuser else [f for f in fields if f != "reviewer"]
         return ["article", "reviewer", "outcome", "note", *self.readonly_fields]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        article = Article.objects.filter(pk=as_id(request.GET.get("article", ""))).first()
+        return super().add_view(request, form_url, {**(extra_context or {}), "review_article": article})
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser

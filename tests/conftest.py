@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
-from tests.factories import ArticleFactory, UserFactory
+from tests.factories import ArticleFactory, AuthorFactory, UserFactory
 
 # In CI (CI=true) property-based tests draw the same examples every run, so a red build
 # is always reproducible; locally they explore new examples each time.
@@ -70,3 +70,19 @@ def moderator_client(moderator):
     moderator_browser = Client()
     moderator_browser.force_login(moderator)
     return moderator_browser
+
+
+@pytest.fixture
+def reviewer(db):
+    """A staff account in Reviewers, acting as the author profile “Dr Ada Reviewer”."""
+    user = UserFactory(username="reviewer", email="ada@clinic.example", is_staff=True, groups=["Reviewers"])
+    AuthorFactory(name="Dr Ada Reviewer", slug="ada-reviewer", credentials="MD, dermatologist", user=user)
+    return user
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    """A browser logged in as the reviewer."""
+    reviewer_browser = Client()
+    reviewer_browser.force_login(reviewer)
+    return reviewer_browser

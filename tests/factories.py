@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from articles.models import Article, SideEffect
+from articles.models import Article, Author, Reference, Review, SideEffect
 from comments.forms import make_form_token
 from comments.models import Comment
 
@@ -66,6 +66,43 @@ class SideEffectFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
 
 
+class AuthorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Author
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Writer {n}")
+    slug = factory.Sequence(lambda n: f"writer-{n}")
+    credentials = "MD, dermatologist"
+    bio = "Writes about the *skin*."
+
+
+class ReferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reference
+
+    article = factory.SubFactory(ArticleFactory)
+    key = factory.Sequence(lambda n: f"source{n}")
+    authors = "Doe J, Roe R"
+    title = factory.Sequence(lambda n: f"A study of pigment number {n}")
+    publisher = "Journal of Examples"
+    year = 2020
+    url = "https://example.org/study"
+    order = factory.Sequence(lambda n: n)
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review of the article as it stands when the review is created."""
+
+    class Meta:
+        model = Review
+
+    article = factory.SubFactory(ArticleFactory)
+    reviewer = factory.SubFactory(AuthorFactory, name="Dr Ada Reviewer", slug="ada-reviewer")
+    outcome = Review.Outcome.APPROVED
+    note = "Checked against current guidance."
+
+
 class CommentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Comment
@@ -113,14 +150,17 @@ def admin_comment_form_data(comment, **overrides):
 
 
 def ensure_roles():
-    """Make the Editors and Moderators groups again if a transactional test flushed them.
+    """Make the Editors, Moderators and Reviewers groups again if a transactional test
+    flushed them.
 
     They come from data migrations; tests on a transactional database empty every table.
     """
-    if Group.objects.filter(name__in=["Editors", "Moderators"]).count() == 2:
+    if Group.objects.filter(name__in=["Editors", "Moderators", "Reviewers"]).count() == 3:
         return
     import_module("articles.migrations.0002_create_roles").create_roles(apps, None)
     import_module("comments.migrations.0002_moderation_roles").grant(apps, None)
+    reviewers = import_module("articles.migrations.0008_create_reviewers_and_editorial_permissions")
+    reviewers.create_roles(apps, None)
 
 
 def admin_article_form_data(article=None, **overrides):
@@ -200,5 +240,50 @@ def admin_article_form_data(article=None, **overrides):
     )
     for index, effect in enumerate(effects):
         data.update({f"side_effects-{index}-{field}": value for field, value in effect.items()})
+    bylines = list(article.author_links.all()) if article is not None else []
+    references = list(article.references.all()) if article is not None else []
+    byline_rows = [
+        {
+            "id": str(link.pk),
+            "article": str(link.article_id),
+            "author": str(link.author_id),
+            "order": str(link.order),
+        }
+        for link in bylines
+    ]
+    data.update(inline_form_data("author_links", byline_rows))
+    data.update(inline_form_data("references", [reference_form_row(reference) for reference in references]))
     data.update(overrides)
     return data
+
+
+def inline_form_data(prefix, rows, saved=None):
+    """An admin inline as the browser sends it: its management form and `rows` (dicts of
+    field: value, the first `saved` of them already stored; by default those with an id)."""
+    saved = sum(1 for row in rows if row.get("id")) if saved is None else saved
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(saved),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{field}": value for field, value in row.items()})
+    return data
+
+
+def reference_form_row(reference=None, **fields):
+    """One row of the article admin's references inline: `reference` as stored, or new `fields`."""
+    row = {"key": "", "order": "0", "authors": "", "title": "", "publisher": "", "year": "", "url": "",
+           "doi": "", "pmid": "", "accessed_on": "", "side_effect": ""}  # fmt: skip
+    if reference is not None:
+        row.update({
+            "id": str(reference.pk), "article": str(reference.article_id), "key": reference.key,
+            "order": str(reference.order), "authors": reference.authors, "title": reference.title,
+            "publisher": reference.publisher, "year": str(reference.year or ""), "url": reference.url,
+            "doi": reference.doi, "pmid": reference.pmid,
+            "accessed_on": reference.accessed_on.isoformat() if reference.accessed_on else "",
+            "side_effect": str(reference.side_effect_id or ""),
+        })  # fmt: skip
+    row.update(fields)
+    return row

@@ -248,7 +248,8 @@ class Article(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The article's address: /articles/<slug>/. Changing it breaks existing links.",
+        help_text="The article's address: /articles/ followed by the slug. "
+        "Changing it breaks existing links.",
     )
     summary = models.CharField(
         max_length=300,

@@ -45,7 +45,9 @@ class Author(models.Model):
     """Who writes or medically reviews articles: a person with credentials, or an organization."""
 
     name = models.CharField(max_length=200, help_text="As readers see it in a byline.")
-    slug = models.SlugField(max_length=200, unique=True, help_text="The profile's address: /authors/<slug>/.")
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="The profile's address: /authors/ followed by the slug."
+    )
     credentials = models.CharField(
         max_length=200,
         blank=True,

@@ -16,7 +16,7 @@ class SitePage(models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
-        max_length=100, unique=True, help_text="The page's address: /<slug>/, e.g. “about” for /about/."
+        max_length=100, unique=True, help_text="The page's address: “about” is the page /about/."
     )
     body = models.TextField(help_text=MARKDOWN_HELP)
     body_html = models.TextField(editable=False, default="")
