@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, F, Q
 from django.db.models.functions import Greatest
 from django.forms.models import BaseInlineFormSet
@@ -154,6 +155,7 @@ class ReferenceInline(admin.StackedInline):
         ("accessed_on", "side_effect"),
     ]
     ordering = ["order", "pk"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "side_effect":
@@ -419,7 +421,6 @@ class ReviewForm(forms.ModelForm):
     class Meta:
         model = Review
         fields = ["article", "reviewer", "outcome", "note"]
-        widgets = {"outcome": forms.RadioSelect}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -465,6 +466,7 @@ class ReviewAdmin(LenientChangeListMixin, admin.ModelAdmin):
     """Medical reviews: reviewers add them; nobody but a superuser changes one afterwards."""
 
     form = ReviewForm
+    radio_fields = {"outcome": admin.VERTICAL}
     list_display = ["article", "outcome", "reviewer", "reviewed_at", "saw_current_content"]
     list_filter = ["outcome"]
     list_select_related = ["article", "reviewer"]

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Review, ReviewReminder
+from articles.staff_email import group_emails, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ def site_link(path):
     return settings.SITE_URL.rstrip("/") + path
 
 
-def group_emails(group_name):
-    users = get_user_model().objects.filter(groups__name=group_name, is_active=True).exclude(email="")
-    return set(users.values_list("email", flat=True))
-
-
 def author_emails(article):
     """The emails of the active staff accounts acting as the article's authors."""
     users = (
@@ -45,10 +41,6 @@ def author_emails(article):
         .exclude(email="")
     )
     return set(users.values_list("email", flat=True))
-
-
-def one_line(text):
-    return " ".join(str(text).split())
 
 
 def review_recorded(sender, instance, created, **kwargs):

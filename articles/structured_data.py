@@ -49,7 +49,7 @@ def article_json_ld(request, article):
     review = article.editorial_outline.get("review")
     if review:
         data["reviewedBy"] = person_or_organization(request, review["reviewer"])
-        data["lastReviewed"] = review["reviewed_at"][:10]
+        data["lastReviewed"] = review["reviewed_on"]
     citations = article.editorial_outline.get("citations")
     if citations:
         data["citation"] = citations

@@ -253,7 +253,7 @@ class ArticleWithThreadAdmin(CommentThreadActions, ArticleAdmin):
     """The articles app's admin of articles, with each article's comment thread: counts
     of pending and approved comments, and the actions that open and close threads."""
 
-    actions = ["close_comments", "open_comments"]
+    actions = [*ArticleAdmin.actions, "close_comments", "open_comments"]
     list_display = [*ArticleAdmin.list_display[:-1], "pending_comments", "approved_comments",
                     ArticleAdmin.list_display[-1]]  # fmt: skip
 

@@ -3,10 +3,11 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from articles.staff_email import group_emails, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -15,13 +16,7 @@ def moderator_emails():
     """COMMENTS_NOTIFY_EMAILS when set, else the email of every active member of Moderators."""
     if settings.COMMENTS_NOTIFY_EMAILS:
         return list(settings.COMMENTS_NOTIFY_EMAILS)
-    users = get_user_model().objects.filter(groups__name="Moderators", is_active=True).exclude(email="")
-    return sorted(set(users.values_list("email", flat=True)))
-
-
-def one_line(text):
-    """Text safe for an email header: line breaks and runs of white space become one space."""
-    return " ".join(str(text).split())
+    return sorted(group_emails("Moderators"))
 
 
 def notify_moderators(comment, admin_url):

@@ -13,7 +13,9 @@ from io import StringIO
 import feedparser
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import strip_tags
 
@@ -78,12 +80,18 @@ def seed():
 def seeded_rows():
     """What seed_content writes, as the database holds it."""
     return {
-        "authors": list(Author.objects.order_by("pk").values_list("pk", "name", "slug", "credentials", "bio")),
-        "bylines": list(ArticleAuthor.objects.order_by("pk").values_list("pk", "article__slug", "author__slug")),
+        "authors": list(
+            Author.objects.order_by("pk").values_list("pk", "name", "slug", "credentials", "bio")
+        ),
+        "bylines": list(
+            ArticleAuthor.objects.order_by("pk").values_list("pk", "article__slug", "author__slug")
+        ),
         "articles": list(
             Article.objects.order_by("pk").values_list("pk", "slug", "header_html", "byline", "updated_at")
         ),
-        "pages": list(SitePage.objects.order_by("pk").values_list("pk", "slug", "title", "body", "updated_at")),
+        "pages": list(
+            SitePage.objects.order_by("pk").values_list("pk", "slug", "title", "body", "updated_at")
+        ),
     }
 
 
@@ -100,7 +108,10 @@ def test_article_page_shows_the_byline_with_credentials_and_profile_links(client
     byline = byline_of(html_of(client, article.get_absolute_url()))
 
     assert text_of(byline) == "By Amy Adams, MD, dermatologist and SMP Clinic team"
-    assert links_of(byline) == [("/authors/amy-adams/", "Amy Adams"), ("/authors/clinic-team/", "SMP Clinic team")]
+    assert links_of(byline) == [
+        ("/authors/amy-adams/", "Amy Adams"),
+        ("/authors/clinic-team/", "SMP Clinic team"),
+    ]
 
 
 def test_byline_lists_several_authors_in_their_order_not_the_order_they_were_added(client):
@@ -162,15 +173,15 @@ def test_article_page_with_four_authors_stays_within_the_query_budget(client, dj
 
 
 def test_author_profile_shows_name_credentials_and_bio_from_markdown(client):
-    AuthorFactory(name="Dr Lee Chen", slug="lee-chen", credentials="MD, dermatologist",
-                  bio="Writes about the *skin* and [healing](https://example.org/healing).")  # fmt: skip
+    bio = "Writes about the *skin* and [healing](https://example.org/healing)."
+    AuthorFactory(name="Dr Lee Chen", slug="lee-chen", credentials="MD, dermatologist", bio=bio)
 
     html = html_of(client, "/authors/lee-chen/")
 
     assert h1_of(html) == "Dr Lee Chen"
     assert "MD, dermatologist" in text_of(html)
     assert "<em>skin</em>" in html
-    assert '<a href="https://example.org/healing">healing</a>' in html
+    assert re.search(r'<a href="https://example.org/healing"[^>]*>healing</a>', html)
 
 
 def test_a_script_in_an_author_bio_never_reaches_the_profile(client):
@@ -215,9 +226,6 @@ def test_unknown_author_is_404(client):
 
 
 def test_author_profile_query_count_does_not_grow_with_articles(client, settings):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     settings.PAGE_CACHE_SECONDS = 0
     one, ten = AuthorFactory(slug="one-article"), AuthorFactory(slug="ten-articles")
     signed(one)
@@ -238,8 +246,9 @@ def test_author_profile_query_count_does_not_grow_with_articles(client, settings
 
 def test_json_ld_names_people_with_job_title_and_organizations_with_profile_urls(client):
     person = AuthorFactory(name="Dr Lee Chen", slug="lee-chen", credentials="MD, dermatologist")
-    clinic = AuthorFactory(name="SMP Clinic", slug="smp-clinic", credentials="Accredited clinic",
-                           is_organization=True)  # fmt: skip
+    clinic = AuthorFactory(
+        name="SMP Clinic", slug="smp-clinic", credentials="Accredited clinic", is_organization=True
+    )
     article = signed(person, order=1)
     ArticleAuthor.objects.create(article=article, author=clinic, order=2)
 
@@ -275,10 +284,12 @@ def test_json_ld_author_is_the_publisher_when_the_article_has_no_byline(client):
 @pytest.fixture
 def article_by_two(db):
     """A published article signed by two authors whose accounts have email addresses."""
-    first = AuthorFactory(name="Amy Adams", slug="amy-adams",
-                          user=UserFactory(username="amy", email="amy@clinic.example"))  # fmt: skip
+    account = UserFactory(username="amy", email="amy@clinic.example")
+    first = AuthorFactory(name="Amy Adams", slug="amy-adams", user=account)
     second = AuthorFactory(name="Ben Brown", slug="ben-brown", credentials="PhD")
-    article = ArticleFactory(title="Signed twice", author=UserFactory(username="staff", email="staff@smp.example"))
+    article = ArticleFactory(
+        title="Signed twice", author=UserFactory(username="staff", email="staff@smp.example")
+    )
     ArticleAuthor.objects.create(article=article, author=first, order=1)
     ArticleAuthor.objects.create(article=article, author=second, order=2)
     return article
@@ -301,7 +312,7 @@ def test_rss_items_name_the_byline_as_dc_creator_and_no_email(client, article_by
 
     xml, feed = parsed_feed(client, "/feed/")
 
-    assert "<dc:creator>Amy Adams, Ben Brown</dc:creator>" in xml
+    assert re.search(r"<dc:creator[^>]*>Amy Adams, Ben Brown</dc:creator>", xml)
     assert entry_titled(feed, "Signed twice").author == "Amy Adams, Ben Brown"
     assert entry_titled(feed, "Unsigned").author == "smpinfo"
     assert not EMAIL.findall(xml)
@@ -439,7 +450,7 @@ def test_footer_links_reach_about_editorial_policy_and_privacy(client):
     seed()
 
     footer = re.search(r"<footer.*?</footer>", html_of(client, "/"), re.DOTALL).group(0)
-    links = dict((text, href) for href, text in links_of(footer))
+    links = {text: href for href, text in links_of(footer)}
 
     assert links["About"] == "/about/"
     assert links["Editorial policy"] == "/editorial-policy/"
@@ -523,8 +534,11 @@ def test_moderators_and_reviewers_can_view_but_not_change_an_author(request, bro
     author = AuthorFactory(name="Dr Lee Chen", slug="lee-chen", credentials="MD")
 
     assert staff.get("/admin/articles/author/").status_code == 200
-    staff.post(f"/admin/articles/author/{author.pk}/change/", {**AUTHOR_FORM, "credentials": "Changed"})
+    response = staff.post(
+        f"/admin/articles/author/{author.pk}/change/", {**AUTHOR_FORM, "credentials": "Changed"}
+    )
 
+    assert response.status_code == 403
     author.refresh_from_db()
     assert author.credentials == "MD"
 

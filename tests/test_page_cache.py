@@ -20,7 +20,9 @@ from comments.models import Comment
 from pagecache import store as page_cache
 from tests.factories import (
     ArticleFactory,
+    AuthorFactory,
     CommentFactory,
+    ReviewFactory,
     SideEffectFactory,
     admin_comment_form_data,
     comment_form_data,
@@ -226,6 +228,37 @@ def test_side_effect_change_is_fresh_at_once(client):
 
     effect.delete()
     assert "Redness" not in html_of(client, article.get_absolute_url())
+
+
+def test_a_new_review_is_fresh_at_once_on_the_article_page(client):
+    article = ArticleFactory()
+    assert "not yet been medically reviewed" in html_of(client, article.get_absolute_url())
+
+    review = ReviewFactory(article=article, reviewer=AuthorFactory(name="Dr Kim Lee", slug="kim-lee"))
+    assert "Medically reviewed by <a" in html_of(client, article.get_absolute_url())
+    assert "Dr Kim Lee" in html_of(client, article.get_absolute_url())
+
+    review.delete()
+    assert "not yet been medically reviewed" in html_of(client, article.get_absolute_url())
+
+
+def test_byline_changes_are_fresh_at_once_from_either_side(client):
+    article = ArticleFactory()
+    author = AuthorFactory(name="Noor Writer", slug="noor-writer")
+    assert "Noor Writer" not in html_of(client, article.get_absolute_url())
+
+    article.authors.add(author)
+    assert "Noor Writer" in html_of(client, article.get_absolute_url())
+    assert article.title in html_of(client, author.get_absolute_url())
+
+    author.articles.clear()
+    assert "Noor Writer" not in html_of(client, article.get_absolute_url())
+    assert article.title not in html_of(client, author.get_absolute_url())
+
+    author.articles.add(article)
+    author.delete()
+    assert "Noor Writer" not in html_of(client, article.get_absolute_url())
+    assert client.get("/authors/noor-writer/").status_code == 404
 
 
 def run_action(browser, url, action, objects):

@@ -4,25 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0008_create_reviewers_and_editorial_permissions'),
+        ("articles", "0008_create_reviewers_and_editorial_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='article',
-            name='slug',
-            field=models.SlugField(help_text="The article's address: /articles/ followed by the slug. Changing it breaks existing links.", max_length=200, unique=True),
+            model_name="article",
+            name="slug",
+            field=models.SlugField(
+                help_text="The article's address: /articles/ followed by the slug. Changing it breaks existing links.",
+                max_length=200,
+                unique=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='author',
-            name='slug',
-            field=models.SlugField(help_text="The profile's address: /authors/ followed by the slug.", max_length=200, unique=True),
+            model_name="author",
+            name="slug",
+            field=models.SlugField(
+                help_text="The profile's address: /authors/ followed by the slug.",
+                max_length=200,
+                unique=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='sitepage',
-            name='slug',
-            field=models.SlugField(help_text="The page's address: “about” is the page /about/.", max_length=100, unique=True),
+            model_name="sitepage",
+            name="slug",
+            field=models.SlugField(
+                help_text="The page's address: “about” is the page /about/.", max_length=100, unique=True
+            ),
         ),
     ]

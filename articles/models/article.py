@@ -354,6 +354,12 @@ class Article(models.Model):
         return max(self.published_at, self.updated_at)
 
     @property
+    def updated_after_publication(self):
+        """Whether the content changed on a later day than the article was published: the
+        page then shows its "Updated" date."""
+        return timezone.localdate(self.updated_at) > timezone.localdate(self.published_at)
+
+    @property
     def is_published(self):
         """The same question as `Article.objects.published()`, for one loaded article."""
         return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
@@ -466,7 +472,7 @@ class Article(models.Model):
                 if review is None
                 else {
                     "reviewer": review.reviewer.outline(),
-                    "reviewed_at": review.reviewed_at.isoformat(),
+                    "reviewed_on": timezone.localdate(review.reviewed_at).isoformat(),
                     "content_changed": review_context["content_changed"],
                 },
                 "citations": [entry.reference.outline() for entry in citations.entries],

@@ -29,16 +29,19 @@ def article_part_changed(sender, instance, origin=None, **kwargs):
     Article.objects.filter(pk=instance.article_id).refresh_derived_fields()
 
 
-def byline_changed(sender, instance, action, pk_set=None, **kwargs):
-    """m2m_changed receiver of Article.authors (article.authors.add(...) and the like)."""
+def byline_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
+    """m2m_changed receiver of Article.authors (article.authors.add(...), author.articles.clear()...)."""
+    if reverse and action == "pre_clear":  # author.articles.clear(): note which articles lose the author
+        instance._cleared_article_ids = list(Article.objects.by_author(instance).values_list("pk", flat=True))
     if not action.startswith("post_"):
         return
-    if isinstance(instance, Article):
-        Article.objects.filter(pk=instance.pk).refresh_derived_fields()
+    if not reverse:
+        article_ids = [instance.pk]
+    elif action == "post_clear":
+        article_ids = instance.__dict__.pop("_cleared_article_ids", [])
     else:
-        Article.objects.by_author(instance).refresh_derived_fields()
-        if pk_set:
-            Article.objects.filter(pk__in=pk_set).refresh_derived_fields()
+        article_ids = pk_set or []
+    Article.objects.filter(pk__in=article_ids).refresh_derived_fields()
 
 
 class Author(models.Model):

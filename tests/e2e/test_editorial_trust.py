@@ -84,7 +84,9 @@ def test_reviewer_requests_changes_editor_fixes_and_reviewer_approves(new_contex
     reader = new_context().new_page()
     reader.goto(article.get_absolute_url())
     review_line = reader.locator("#review")
-    expect(review_line).to_contain_text(f"Medically reviewed by Dr Ada Reviewer, MD, dermatologist on {approved_on}")
+    expect(review_line).to_contain_text(
+        f"Medically reviewed by Dr Ada Reviewer, MD, dermatologist on {approved_on}"
+    )
     expect(review_line.get_by_role("link", name="Dr Ada Reviewer")).to_have_attribute(
         "href", "/authors/ada-reviewer/"
     )
