@@ -216,14 +216,11 @@ class ReviewStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         due_before = timezone.now() - review_interval()
-        edited = Q(last_review_digest__isnull=False) & ~Q(last_review_digest=F("content_digest"))
         return {
             "never": queryset.filter(last_reviewed_at__isnull=True),
             "due": queryset.filter(Q(last_reviewed_at__isnull=True) | Q(last_reviewed_at__lt=due_before)),
-            "edited": queryset.filter(edited),
-            "current": queryset.filter(
-                last_reviewed_at__gte=due_before, last_review_digest=F("content_digest")
-            ),
+            "edited": queryset.filter(last_reviewed_at__isnull=False, content_is_reviewed=False),
+            "current": queryset.filter(last_reviewed_at__gte=due_before, content_is_reviewed=True),
         }.get(self.value(), queryset)
 
 
@@ -282,9 +279,9 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
 
     @admin.display(description="Edited since review", boolean=True)
     def edited_since_review(self, article):
-        if article.last_review_digest is None:
+        if article.last_reviewed_at is None:
             return None
-        return article.last_review_digest != article.content_digest
+        return not article.content_is_reviewed
 
     @admin.display(description="Review due", ordering="last_reviewed_at")
     def review_due(self, article):

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 
 class ArticlesConfig(AppConfig):
@@ -23,6 +23,9 @@ class ArticlesConfig(AppConfig):
             signal.connect(
                 models.reader_pages_changed, sender=models.SitePage, dispatch_uid=f"site-page-{signal}"
             )
+        pre_save.connect(
+            models.keep_what_readers_saw, sender=models.Article, dispatch_uid="keep-what-readers-saw"
+        )
         post_save.connect(models.author_saved, sender=models.Author, dispatch_uid="author-saved")
         post_delete.connect(models.reader_pages_changed, sender=models.Author, dispatch_uid="author-deleted")
         m2m_changed.connect(

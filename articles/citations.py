@@ -8,17 +8,22 @@ effects in order), and each entry links back to every place that cites it.
 
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from django.utils.html import format_html
 
-CITATION_KEY = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
+from articles.markdown import render_markdown
+
+# Letters and digits, joined by single . _ : or - ("smith2020", "who:2019-a"): a run of
+# punctuation would be turned into typography ("--" into a dash) before it is linked.
+CITATION_KEY = r"[A-Za-z0-9]+(?:[_.:-][A-Za-z0-9]+)*"
 CITATION = re.compile(rf"\[@({CITATION_KEY})\]")
 # Crossref's advice for modern DOIs, and PubMed's identifiers.
 DOI = r"^10\.\d{4,9}/\S+\Z"
 PMID = r"^[1-9]\d{0,7}\Z"
-# Citations are not links inside code: `[@key]` there is shown as written.
-CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.DOTALL | re.IGNORECASE)
-MARKDOWN_CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.DOTALL)
+# A citation is linked only in text: not inside a link (no link in a link), code, or an
+# attribute, where it stays as written.
+NOT_LINKED_INSIDE = {"a", "code", "pre"}
 
 
 @dataclass
@@ -37,9 +42,52 @@ class CitedContent:
     entries: list
 
 
-def cited_keys(text):
-    """The keys `text` cites, in order of first citation."""
-    return list(dict.fromkeys(CITATION.findall(MARKDOWN_CODE.sub("", text or ""))))
+class CitationFinder(HTMLParser):
+    """Walks sanitized HTML and hands each citation in its text to `cite(key, written)`,
+    which returns what to put in its place; the rest of the HTML is kept as it is."""
+
+    def __init__(self, cite):
+        super().__init__(convert_charrefs=False)
+        self.cite = cite
+        self.out = []
+        self.skipping = []
+
+    def handle_starttag(self, tag, attrs):
+        self.out.append(self.get_starttag_text())
+        if tag in NOT_LINKED_INSIDE:
+            self.skipping.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.out.append(self.get_starttag_text())
+
+    def handle_endtag(self, tag):
+        self.out.append(f"</{tag}>")
+        if tag in self.skipping:
+            del self.skipping[len(self.skipping) - 1 - self.skipping[::-1].index(tag)]
+
+    def handle_data(self, data):
+        if self.skipping:
+            self.out.append(data)
+        else:
+            self.out.append(CITATION.sub(lambda match: self.cite(match.group(1), match.group(0)), data))
+
+    def handle_entityref(self, name):
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name):
+        self.out.append(f"&#{name};")
+
+    def result(self, html):
+        self.feed(html or "")
+        self.close()
+        return "".join(self.out)
+
+
+def cited_keys(html):
+    """The keys sanitized HTML cites where a reader gets a link, in order of first citation."""
+    keys = []
+    CitationFinder(lambda key, written: keys.append(key) or written).result(html)
+    return list(dict.fromkeys(keys))
 
 
 def cite_references(body_html, side_effect_htmls, references):
@@ -52,13 +100,13 @@ def cite_references(body_html, side_effect_htmls, references):
     by_key = {reference.key: reference for reference in references}
     entries = {}
 
-    def link(match):
-        reference = by_key.get(match.group(1))
+    def link(key, written):
+        reference = by_key.get(key)
         if reference is None:
-            return match.group(0)
-        entry = entries.get(reference.key)
+            return written
+        entry = entries.get(key)
         if entry is None:
-            entry = entries[reference.key] = Entry(number=len(entries) + 1, reference=reference)
+            entry = entries[key] = Entry(number=len(entries) + 1, reference=reference)
         citation_id = f"cite-{entry.number}-{len(entry.citations) + 1}"
         entry.citations.append(citation_id)
         return format_html(
@@ -69,12 +117,8 @@ def cite_references(body_html, side_effect_htmls, references):
             entry.number,
         )
 
-    def cite(html):
-        parts = CODE.split(html or "")
-        return "".join(part if index % 2 else CITATION.sub(link, part) for index, part in enumerate(parts))
-
-    cited_body = cite(body_html)
-    cited_side_effects = [cite(html) for html in side_effect_htmls]
+    cited_body = CitationFinder(link).result(body_html)
+    cited_side_effects = [CitationFinder(link).result(html) for html in side_effect_htmls]
     for reference in references:
         if reference.key not in entries:
             entries[reference.key] = Entry(number=len(entries) + 1, reference=reference)
@@ -86,7 +130,8 @@ def citation_problems(body, side_effects, keys):
 
     `body` is its Markdown, `side_effects` a list of (name, Markdown) and `keys` its
     references' keys. Errors name each unknown key and where it is cited; `uncited` lists
-    the keys no text cites (a warning, not an error).
+    the keys no text cites (a warning, not an error). The texts are rendered as the page
+    renders them, so that the admin and the page agree on what is a citation.
     """
     errors = []
     cited = set()
@@ -94,7 +139,7 @@ def citation_problems(body, side_effects, keys):
         ("The article's body", body),
         *((f"The side effect “{name}”", text) for name, text in side_effects),
     ]:
-        for key in cited_keys(text):
+        for key in cited_keys(render_markdown(text)):
             cited.add(key)
             if key not in keys:
                 errors.append(

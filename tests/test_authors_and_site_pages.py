@@ -420,6 +420,31 @@ def test_seed_keeps_a_byline_an_editor_gave_a_seed_article():
     assert list(article.authors.values_list("slug", flat=True)) == ["lee-chen"]
 
 
+def test_seed_articles_json_ld_names_the_editorial_team_as_an_organization(client):
+    seed()
+
+    data = json_ld(html_of(client, "/articles/side-effects-of-scalp-micropigmentation/"))
+
+    assert data["author"] == [
+        {
+            "@type": "Organization",
+            "name": "smpinfo editorial team",
+            "url": f"http://testserver/authors/{TEAM_SLUG}/",
+        }
+    ]
+
+
+def test_how_we_review_link_of_an_article_reaches_its_section_of_the_editorial_policy(client):
+    seed()
+    article_page = html_of(client, "/articles/what-is-scalp-micropigmentation/")
+    link = re.search(r'<a href="([^"#]+)#([^"]+)">How we review</a>', article_page)
+
+    policy = html_of(client, link.group(1))
+
+    assert link.group(1) == "/editorial-policy/"
+    assert re.search(rf'<h2 id="{link.group(2)}">How articles are reviewed</h2>', policy)
+
+
 def test_privacy_page_says_comment_addresses_are_deleted_after_the_purge_period(client):
     days = PurgeCommentIps().create_parser("manage.py", "purge_comment_ips").get_default("days")
     seed()
@@ -618,3 +643,46 @@ def test_deleted_site_page_is_gone_at_once_though_cached():
     page.delete()
 
     assert Client().get("/about/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_profile_of_an_author_without_articles_shows_an_edit_at_once_though_cached():
+    ensure_roles()
+    author = AuthorFactory(name="Dr Lee Chen", slug="lee-chen", credentials="MD")
+    assert "MD, dermatologist" not in cached_html("/authors/lee-chen/")
+
+    author.credentials = "MD, dermatologist"
+    author.save()
+
+    assert "MD, dermatologist" in text_of(html_of(Client(), "/authors/lee-chen/"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleted_author_profile_is_gone_at_once_though_cached():
+    ensure_roles()
+    author = AuthorFactory(name="Dr Lee Chen", slug="lee-chen")
+    article = signed(author)
+    cached_html("/authors/lee-chen/")
+    assert "Dr Lee Chen" in cached_html(article.get_absolute_url())
+
+    author.delete()
+
+    assert Client().get("/authors/lee-chen/").status_code == 404
+    assert "Dr Lee Chen" not in html_of(Client(), article.get_absolute_url())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_author_credentials_changed_in_bulk_show_at_once_on_cached_pages():
+    ensure_roles()
+    author = AuthorFactory(name="Dr Lee Chen", slug="lee-chen", credentials="MD")
+    article = signed(author)
+    for url in (article.get_absolute_url(), "/authors/lee-chen/"):
+        assert "MD, dermatologist" not in cached_html(url)
+
+    Author.objects.filter(pk=author.pk).update(credentials="MD, dermatologist")
+
+    assert (
+        text_of(byline_of(html_of(Client(), article.get_absolute_url())))
+        == "By Dr Lee Chen, MD, dermatologist"
+    )
+    assert "MD, dermatologist" in text_of(html_of(Client(), "/authors/lee-chen/"))

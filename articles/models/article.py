@@ -16,7 +16,18 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.signals import setting_changed
 from django.db import connection, models
-from django.db.models import Case, F, OuterRef, Prefetch, Q, Subquery, Value, When, prefetch_related_objects
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.dispatch import receiver
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
@@ -50,7 +61,25 @@ MARKDOWN_HELP = (
 )
 
 
-class ArticleQuerySet(models.QuerySet):
+class RenderedOnUpdateQuerySet(models.QuerySet):
+    """A queryset whose bulk update of Markdown renders it, as a save does: each row whose
+    `markdown_fields` change is saved again with just those fields (its save() renders
+    them and refreshes what depends on them)."""
+
+    markdown_fields = ()
+
+    def update(self, **fields):
+        changed = [name for name in self.markdown_fields if name in fields]
+        pks = list(self.values_list("pk", flat=True)) if changed else []
+        updated = super().update(**fields)
+        for row in self.model.objects.filter(pk__in=pks):
+            row.save(update_fields=changed)
+        return updated
+
+
+class ArticleQuerySet(RenderedOnUpdateQuerySet):
+    markdown_fields = ("body",)
+
     def published(self):
         """Articles readers may see: status published and a publication time that has come.
 
@@ -62,11 +91,16 @@ class ArticleQuerySet(models.QuerySet):
     def update(self, **fields):
         """Update the articles and retire the reader pages that show them, on commit.
 
-        Every bulk change goes through here, so none can leave a stale page.
+        Every bulk change goes through here, so none can leave a stale page; a change of
+        what the stored content is made of stores it again.
         """
+        content_changed = {"title", "summary"} & set(fields) and "body" not in fields
+        pks = list(self.values_list("pk", flat=True)) if content_changed else []
         updated = super().update(**fields)
         if updated:
             article_pages_changed()
+        if pks:
+            Article.objects.filter(pk__in=pks).refresh_derived_fields()
         return updated
 
     def refresh_derived_fields(self):
@@ -78,8 +112,12 @@ class ArticleQuerySet(models.QuerySet):
             count += 1
         return count
 
+    def showing_authors(self, authors):
+        """Articles whose byline or review line names one of `authors` (Authors or pks)."""
+        return self.filter(Q(author_links__author__in=authors) | Q(reviews__reviewer__in=authors)).distinct()
+
     def by_author(self, author):
-        """Articles whose byline names `author`, in byline order of publication."""
+        """Articles whose byline names `author`."""
         return self.filter(author_links__author=author)
 
     def with_stale_content(self):
@@ -88,15 +126,16 @@ class ArticleQuerySet(models.QuerySet):
         return self.exclude(content_revision=content_revision())
 
     def with_review_status(self):
-        """Annotate each article with its latest approved review: `last_reviewed_at`,
-        `last_reviewer_name` and `last_review_digest` (None when never reviewed)."""
+        """Annotate each article with its latest approved review (`last_reviewed_at` and
+        `last_reviewer_name`, None when never reviewed) and whether an approved review saw
+        its content as it stands (`content_is_reviewed`)."""
         from articles.models.editorial import Review
 
-        latest = Review.objects.approved().filter(article=OuterRef("pk"))
+        approved = Review.objects.approved().filter(article=OuterRef("pk"))
         return self.annotate(
-            last_reviewed_at=Subquery(latest.values("reviewed_at")[:1]),
-            last_reviewer_name=Subquery(latest.values("reviewer__name")[:1]),
-            last_review_digest=Subquery(latest.values("content_digest")[:1]),
+            last_reviewed_at=Subquery(approved.values("reviewed_at")[:1]),
+            last_reviewer_name=Subquery(approved.values("reviewer__name")[:1]),
+            content_is_reviewed=Exists(approved.filter(content_digest=OuterRef("content_digest"))),
         )
 
     def set_comments_open(self, is_open):
@@ -130,6 +169,18 @@ def article_pages_changed():
 def article_saved_or_deleted(sender, instance, **kwargs):
     """Signal receiver for Article (and its proxies) and SideEffect."""
     article_pages_changed()
+
+
+def keep_what_readers_saw(sender, instance, raw, **kwargs):
+    """pre_save receiver: a raw save (restoring a revision, loaddata) writes an article as
+    it was, but the digest and "Updated" date of what readers saw until now stay, so that
+    the restored content is compared with them, not with the revision's."""
+    if not raw or instance.pk is None:
+        return
+    current = Article.objects.filter(pk=instance.pk).values("content_digest", "updated_at").first()
+    if current and current["content_digest"]:
+        instance.content_digest = current["content_digest"]
+        instance.updated_at = current["updated_at"]
 
 
 def next_scheduled_publication():
@@ -171,7 +222,7 @@ class ContentParts(NamedTuple):
     side_effects: list
     references: list
     authors: list
-    latest_approved_review: object  # a Review, or None
+    approved_reviews: list  # latest first
 
 
 def content_parts_digest(article, side_effects, references):
@@ -427,7 +478,7 @@ class Article(models.Model):
             side_effects=list(source.side_effects.all()),
             references=list(source.references.all()),
             authors=[link.author for link in source.author_links.all()],
-            latest_approved_review=next(iter(source.approved_reviews), None),
+            approved_reviews=list(source.approved_reviews),
         )
 
     def derived_fields(self, parts):
@@ -439,7 +490,12 @@ class Article(models.Model):
         )
         for effect, html in zip(parts.side_effects, citations.side_effect_htmls, strict=True):
             effect.cited_description_html = html
-        review = parts.latest_approved_review
+        # The review that describes the page: one that saw this very content (after a
+        # restore, perhaps not the latest), else the latest, to say the content changed since.
+        review = next(
+            (review for review in parts.approved_reviews if review.content_digest == digest),
+            next(iter(parts.approved_reviews), None),
+        )
         review_context = None
         if review is not None:
             review_context = {
@@ -503,14 +559,22 @@ class Article(models.Model):
                 setattr(self, name, value)
 
 
-class SideEffectQuerySet(models.QuerySet):
+class ArticlePartQuerySet(RenderedOnUpdateQuerySet):
+    """Rows an article page shows (side effects, references, reviews, byline entries): a bulk
+    update stores their articles' content again, which retires the pages that show it."""
+
     def update(self, **fields):
-        """Update the side effects and store their articles' content again (which retires
-        the pages that show it)."""
         article_ids = set(self.values_list("article_id", flat=True))
+        moved_to = fields.get("article", fields.get("article_id"))
+        if moved_to is not None:
+            article_ids.add(getattr(moved_to, "pk", moved_to))
         updated = super().update(**fields)
         Article.objects.filter(pk__in=article_ids).refresh_derived_fields()
         return updated
+
+
+class SideEffectQuerySet(ArticlePartQuerySet):
+    markdown_fields = ("description",)
 
 
 @reversion.register()

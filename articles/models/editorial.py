@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from articles.citations import CITATION_KEY, DOI, PMID
 from articles.markdown import render_markdown
-from articles.models.article import MARKDOWN_HELP, Article, SideEffect, article_pages_changed
+from articles.models.article import (
+    MARKDOWN_HELP,
+    Article,
+    ArticlePartQuerySet,
+    RenderedOnUpdateQuerySet,
+    SideEffect,
+    article_pages_changed,
+)
 
 
 def _deleted_with_its_article(origin):
@@ -44,6 +51,20 @@ def byline_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
     Article.objects.filter(pk__in=article_ids).refresh_derived_fields()
 
 
+class AuthorQuerySet(RenderedOnUpdateQuerySet):
+    markdown_fields = ("bio",)
+
+    def update(self, **fields):
+        """Update the authors and render again every page that shows them."""
+        pks = list(self.values_list("pk", flat=True))
+        updated = super().update(**fields)
+        Article.objects.filter(
+            Q(author_links__author__in=pks) | Q(reviews__reviewer__in=pks)
+        ).distinct().refresh_derived_fields()
+        article_pages_changed()
+        return updated
+
+
 class Author(models.Model):
     """Who writes or medically reviews articles: a person with credentials, or an organization."""
 
@@ -72,6 +93,8 @@ class Author(models.Model):
         "and receives the review requests for articles in this byline.",
     )
 
+    objects = AuthorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "pk"]
 
@@ -80,6 +103,8 @@ class Author(models.Model):
 
     def save(self, *args, **kwargs):
         self.bio_html = render_markdown(self.bio)
+        if kwargs.get("update_fields") is not None and "bio" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "bio_html"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -98,9 +123,7 @@ class Author(models.Model):
 def author_saved(sender, instance, **kwargs):
     """post_save receiver: every page that shows the author (bylines, review lines, the
     profile) is rendered again."""
-    Article.objects.filter(
-        Q(author_links__author=instance) | Q(reviews__reviewer=instance)
-    ).distinct().refresh_derived_fields()
+    Article.objects.showing_authors([instance.pk]).refresh_derived_fields()
     article_pages_changed()
 
 
@@ -111,6 +134,8 @@ class ArticleAuthor(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="author_links")
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="article_links")
     order = models.PositiveIntegerField(default=0)
+
+    objects = ArticlePartQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "pk"]
@@ -124,7 +149,7 @@ class ArticleAuthor(models.Model):
         return self.author.name
 
 
-class ReviewQuerySet(models.QuerySet):
+class ReviewQuerySet(ArticlePartQuerySet):
     def approved(self):
         """Approved reviews, latest first."""
         return self.filter(outcome=Review.Outcome.APPROVED).order_by("-reviewed_at", "-pk")
@@ -198,7 +223,7 @@ DOI_VALIDATOR = RegexValidator(DOI, "A DOI starts with “10.”, then a registr
                                "e.g. 10.1000/xyz123.")  # fmt: skip
 KEY_VALIDATOR = RegexValidator(
     rf"^{CITATION_KEY}\Z",
-    "A key is letters, digits and . _ : - (starting with a letter or digit), e.g. smith2020; "
+    "A key is letters and digits, joined by single . _ : or - (e.g. smith2020 or who:2019-a); "
     "cite it in the text as [@smith2020].",
 )
 
@@ -257,6 +282,8 @@ class Reference(models.Model):
     )
     order = models.PositiveIntegerField(default=0, help_text="Uncited sources are listed in this order.")
 
+    objects = ArticlePartQuerySet.as_manager()
+
     class Meta:
         ordering = ["order", "pk"]
         constraints = [models.UniqueConstraint(fields=["article", "key"], name="reference_unique_key")]
@@ -264,8 +291,12 @@ class Reference(models.Model):
     def __str__(self):
         return f"[@{self.key}] {self.title}"
 
-    def clean(self):
+    def clean_fields(self, exclude=None):
+        # Before the DOI is validated: a pasted https://doi.org/ link or doi: prefix is fine.
         self.doi = normalize_doi(self.doi)
+        super().clean_fields(exclude)
+
+    def clean(self):
         if self.side_effect_id and self.article_id and self.side_effect.article_id != self.article_id:
             raise ValidationError({"side_effect": "Choose a side effect of this article."})
         if self.year and self.year > timezone.now().year + 1:

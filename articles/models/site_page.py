@@ -6,7 +6,16 @@ from django.db import models
 from django.urls import Resolver404, resolve, reverse
 
 from articles.markdown import render_markdown
-from articles.models.article import MARKDOWN_HELP, article_pages_changed
+from articles.models.article import MARKDOWN_HELP, RenderedOnUpdateQuerySet, article_pages_changed
+
+
+class SitePageQuerySet(RenderedOnUpdateQuerySet):
+    markdown_fields = ("body",)
+
+    def update(self, **fields):
+        updated = super().update(**fields)
+        article_pages_changed()
+        return updated
 
 
 @reversion.register()
@@ -22,6 +31,8 @@ class SitePage(models.Model):
     body_html = models.TextField(editable=False, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SitePageQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
         verbose_name = "site page"
@@ -31,6 +42,8 @@ class SitePage(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_html = render_markdown(self.body)
+        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
