@@ -1,6 +1,5 @@
 """Moderation in the Django admin: the comment queue, the blocklist and comment threads."""
 
-import re
 
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -10,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from articles.admin import ArticleAdmin, LenientChangeListMixin
+from articles.admin import ArticleAdmin, LenientChangeListMixin, as_id
 from articles.models import Article
 from comments.models import BlockedPhrase, Comment, CommentThread
 from comments.moderation import thread_is_open
@@ -45,11 +44,6 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
-# An article id as the filter takes it: ASCII digits that fit a 64-bit integer ("²" is a
-# digit to str.isdigit(), and SQLite refuses larger integers).
-ARTICLE_ID = re.compile(r"[0-9]{1,18}")
-
-
 class ArticleWithPendingFilter(admin.SimpleListFilter):
     """Filter by article, listing only articles with comments awaiting moderation.
 
@@ -72,9 +66,10 @@ class ArticleWithPendingFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not ARTICLE_ID.fullmatch(value):
+        article_id = as_id(value)
+        if article_id is None:
             return queryset.none()  # not an article's id: no comments, rather than an error
-        return queryset.filter(article_id=int(value))
+        return queryset.filter(article_id=article_id)
 
 
 def set_status(modeladmin, request, queryset, status, verb):

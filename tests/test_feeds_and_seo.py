@@ -96,9 +96,10 @@ def test_json_ld_cannot_be_broken_out_of(client):
 
 def test_article_shows_dates_reading_time_and_table_of_contents(client):
     article = ArticleFactory(
-        body="## Before treatment\n\n" + "word " * 450 + "\n\n## After treatment\n\ntext"
+        body="## Before treatment\n\n" + "word " * 450 + "\n\n## After treatment\n\ntext",
+        published_at=timezone.now() - timedelta(days=2),
     )
-    SideEffectFactory(article=article, name="Redness")
+    SideEffectFactory(article=article, name="Redness")  # a change of content, days after publication
 
     html = client.get(article.get_absolute_url()).content.decode()
 

@@ -1,12 +1,8 @@
-"""Admin for editors: articles written in Markdown with their side effects inline."""
-
-import re
+"""The article admin: articles in Markdown with their byline, side effects and references inline."""
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, F, Q
@@ -15,53 +11,19 @@ from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from reversion.admin import VersionAdmin
 from reversion_compare.admin import CompareVersionAdmin
 
+from articles.admin.changelists import LenientChangeListMixin, as_id
 from articles.citations import citation_problems
 from articles.models import (
     Article,
     ArticleAuthor,
-    Author,
     Reference,
     Review,
     SideEffect,
-    SitePage,
     refresh_once,
 )
 from articles.reviews import publication_refusal, review_interval
-
-
-def as_id(value):
-    """`value` as a primary key when it is one (ASCII digits that fit a 64-bit integer), else None."""
-    value = str(value)
-    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
-
-
-class LenientChangeList(ChangeList):
-    """A changelist that answers a filter value the database cannot take (a year out of
-    range, an integer too large for its column) as Django answers an unknown lookup: the
-    list again with "?e=1", not a server error. Such values only fail when the query is
-    built or sent, after Django's own checks of the lookup."""
-
-    def get_filters(self, request):
-        try:
-            return super().get_filters(request)
-        except OverflowError as error:  # a date-hierarchy year beyond any date
-            raise IncorrectLookupParameters(error) from error
-
-    def get_results(self, request):
-        try:
-            super().get_results(request)
-        except (ValueError, OverflowError) as error:
-            raise IncorrectLookupParameters(error) from error
-
-
-class LenientChangeListMixin:
-    """For the site's admins: their changelists are LenientChangeLists."""
-
-    def get_changelist(self, request, **kwargs):
-        return LenientChangeList
 
 
 class OptionalInlineFormSet(BaseInlineFormSet):
@@ -382,131 +344,3 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
                     "approved medical review has seen this content.",
                     messages.ERROR,
                 )
-
-
-@admin.register(Author)
-class AuthorAdmin(LenientChangeListMixin, admin.ModelAdmin):
-    list_display = ["name", "credentials", "is_organization", "user", "article_count"]
-    list_filter = ["is_organization"]
-    search_fields = ["name", "credentials"]
-    prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "credentials", "is_organization", "bio", "user"]
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("user")
-            .annotate(article_total=Count("article_links"))
-        )
-
-    @admin.display(description="Articles", ordering="article_total")
-    def article_count(self, author):
-        return author.article_total
-
-
-class ReviewForm(forms.ModelForm):
-    """Record a review of an article as it stands now.
-
-    The form remembers the content the reviewer had in front of them (`seen_digest`): if
-    the article changes before they submit, the review is refused rather than recorded
-    against content they did not see.
-    """
-
-    seen_digest = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Review
-        fields = ["article", "reviewer", "outcome", "note"]
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if "reviewer" in self.fields and not user.is_superuser:
-            del self.fields["reviewer"]
-        article_id = as_id(self.initial.get("article", ""))
-        if article_id and not self.is_bound:
-            article = Article.objects.filter(pk=article_id).only("content_digest").first()
-            self.initial["seen_digest"] = article.content_digest if article else ""
-
-    def clean(self):
-        cleaned = super().clean()
-        article, outcome = cleaned.get("article"), cleaned.get("outcome")
-        reviewer = (
-            cleaned.get("reviewer")
-            if "reviewer" in self.fields
-            else getattr(self.user, "author_profile", None)
-        )
-        if reviewer is None and "reviewer" not in self.fields:
-            raise ValidationError(
-                "Your account is not linked to an author profile, so a review cannot name you: "
-                "ask an administrator to set your account as the user of your author profile."
-            )
-        self.instance.reviewer = reviewer
-        if article is None or outcome is None:
-            return cleaned
-        if outcome == Review.Outcome.APPROVED and article.author_links.filter(author=reviewer).exists():
-            raise ValidationError("An author of an article cannot approve it: another reviewer must.")
-        if outcome == Review.Outcome.CHANGES_REQUESTED and not cleaned.get("note", "").strip():
-            self.add_error("note", "Say what must change: the note is emailed to the authors and editors.")
-        seen = cleaned.get("seen_digest")
-        if seen and seen != article.content_digest:
-            raise ValidationError(
-                "The article changed after you opened this form. Read it again as it stands now, "
-                "then record your review."
-            )
-        return cleaned
-
-
-@admin.register(Review)
-class ReviewAdmin(LenientChangeListMixin, admin.ModelAdmin):
-    """Medical reviews: reviewers add them; nobody but a superuser changes one afterwards."""
-
-    form = ReviewForm
-    radio_fields = {"outcome": admin.VERTICAL}
-    list_display = ["article", "outcome", "reviewer", "reviewed_at", "saw_current_content"]
-    list_filter = ["outcome"]
-    list_select_related = ["article", "reviewer"]
-    search_fields = ["article__title", "reviewer__name", "note"]
-    date_hierarchy = "reviewed_at"
-    readonly_fields = ["reviewed_at", "recorded_by", "content_digest", "version"]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-
-        class ReviewFormForUser(form):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, user=request.user, **kwargs)
-
-        return ReviewFormForUser
-
-    def get_fields(self, request, obj=None):
-        # `seen_digest`, a hidden field, is rendered by the template (admin/articles/review/change_form.html).
-        if obj is None:
-            fields = ["article", "reviewer", "outcome", "note"]
-            return fields if request.user.is_superuser else [f for f in fields if f != "reviewer"]
-        return ["article", "reviewer", "outcome", "note", *self.readonly_fields]
-
-    def add_view(self, request, form_url="", extra_context=None):
-        article = Article.objects.filter(pk=as_id(request.GET.get("article", ""))).first()
-        return super().add_view(request, form_url, {**(extra_context or {}), "review_article": article})
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    @admin.display(boolean=True, description="Saw the current content")
-    def saw_current_content(self, review):
-        return review.saw_current_content
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
-
-
-@admin.register(SitePage)
-class SitePageAdmin(LenientChangeListMixin, VersionAdmin):
-    list_display = ["title", "slug", "updated_at"]
-    search_fields = ["title", "body"]
-    prepopulated_fields = {"slug": ["title"]}
-    fields = ["title", "slug", "body"]
