@@ -9,8 +9,9 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from articles import models, reviews
 
+        # A side effect's save refreshes its article itself (SideEffect.save); its delete:
         post_delete.connect(
-            models.side_effect_deleted, sender=models.SideEffect, dispatch_uid="side-effect-deleted"
+            models.article_part_changed, sender=models.SideEffect, dispatch_uid="side-effect-deleted"
         )
         for signal in (post_save, post_delete):
             for sender in (models.Article, models.SideEffect, *self.get_proxies_of(models.Article)):

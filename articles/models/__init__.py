@@ -13,13 +13,13 @@ from articles.models.article import (
     SideEffect,
     SideEffectQuerySet,
     article_pages_changed,
+    article_part_changed,
     article_saved_or_deleted,
     content_parts_digest,
     content_revision,
     keep_what_readers_saw,
     next_scheduled_publication,
     refresh_once,
-    side_effect_deleted,
 )
 from articles.models.editorial import (
     ArticleAuthor,
@@ -27,7 +27,6 @@ from articles.models.editorial import (
     Reference,
     Review,
     ReviewReminder,
-    article_part_changed,
     author_saved,
     byline_changed,
     normalize_doi,
@@ -63,5 +62,4 @@ __all__ = [
     "normalize_doi",
     "reader_pages_changed",
     "refresh_once",
-    "side_effect_deleted",
 ]

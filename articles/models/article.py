@@ -634,14 +634,18 @@ class SideEffect(models.Model):
         return slugify(self.name, allow_unicode=True) or f"side-effect-{self.pk}"
 
 
-def side_effect_deleted(sender, instance, origin, **kwargs):
-    """post_delete receiver: refresh the article of a side effect deleted on its own.
-
-    A signal rather than SideEffect.delete(), so that a queryset delete refreshes too;
-    not when the side effect goes because its article is being deleted.
-    """
-    article_deleted = isinstance(origin, Article) or (
+def deleted_with_its_article(origin):
+    """Whether a post_delete comes from deleting an article (then there is nothing to refresh)."""
+    return isinstance(origin, Article) or (
         isinstance(origin, models.QuerySet) and issubclass(origin.model, Article)
     )
-    if not article_deleted:
-        Article.objects.filter(pk=instance.article_id).refresh_derived_fields()
+
+
+def article_part_changed(sender, instance, origin=None, **kwargs):
+    """post_save/post_delete receiver of the rows an article page shows (a side effect
+    deleted on its own, a reference, a review, a byline entry): store the article's content
+    again. A signal, so that queryset deletes refresh too; not when the row goes because
+    its article is being deleted."""
+    if origin is not None and deleted_with_its_article(origin):
+        return
+    Article.objects.filter(pk=instance.article_id).refresh_derived_fields()

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,21 +18,6 @@ from articles.models.article import (
     SideEffect,
     article_pages_changed,
 )
-
-
-def _deleted_with_its_article(origin):
-    """Whether a post_delete comes from deleting an article (then there is nothing to refresh)."""
-    return isinstance(origin, Article) or (
-        isinstance(origin, models.QuerySet) and issubclass(origin.model, Article)
-    )
-
-
-def article_part_changed(sender, instance, origin=None, **kwargs):
-    """post_save/post_delete receiver of what an article page shows of its own rows
-    (a reference, a review, a byline entry): store the article's content again."""
-    if origin is not None and _deleted_with_its_article(origin):
-        return
-    Article.objects.filter(pk=instance.article_id).refresh_derived_fields()
 
 
 def byline_changed(sender, instance, action, reverse, pk_set=None, **kwargs):
@@ -58,9 +42,7 @@ class AuthorQuerySet(RenderedOnUpdateQuerySet):
         """Update the authors and render again every page that shows them."""
         pks = list(self.values_list("pk", flat=True))
         updated = super().update(**fields)
-        Article.objects.filter(
-            Q(author_links__author__in=pks) | Q(reviews__reviewer__in=pks)
-        ).distinct().refresh_derived_fields()
+        Article.objects.showing_authors(pks).refresh_derived_fields()
         article_pages_changed()
         return updated
 
