@@ -13,7 +13,7 @@ from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, get_urlconf, reverse
 
 request_logger = logging.getLogger("smpinfo.request")
 logger = logging.getLogger(__name__)
@@ -180,7 +180,8 @@ class RejectUnusableAdminQueriesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(admin_prefix()):
+        prefix = admin_prefix(get_urlconf() or settings.ROOT_URLCONF)
+        if prefix and request.path.startswith(prefix):
             reason = unusable_query_reason(request.GET)
             if reason:
                 return render(request, "400.html", {"reason": reason}, status=400)
@@ -198,9 +199,13 @@ def unusable_query_reason(query):
     return None
 
 
-@lru_cache(maxsize=1)
-def admin_prefix():
-    return reverse("admin:index")
+@lru_cache(maxsize=8)
+def admin_prefix(urlconf):
+    """Where the admin's pages start in `urlconf`, or None when it has no admin."""
+    try:
+        return reverse("admin:index", urlconf=urlconf)
+    except NoReverseMatch:
+        return None
 
 
 class DatabaseUnavailableMiddleware:
