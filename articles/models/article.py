@@ -61,6 +61,15 @@ MARKDOWN_HELP = (
 )
 
 
+def also_save_rendered(kwargs, source, *rendered):
+    """Model.save() kwargs that save the fields `rendered` from `source` whenever a save
+    limited by update_fields saves `source`."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and source in update_fields:
+        kwargs["update_fields"] = {*update_fields, *rendered}
+    return kwargs
+
+
 class RenderedOnUpdateQuerySet(models.QuerySet):
     """A queryset whose bulk update of Markdown renders it, as a save does: each row whose
     `markdown_fields` change is saved again with just those fields (its save() renders
@@ -390,8 +399,7 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         self.body_html, self.body_headings = render_markdown_with_headings(self.body)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html", "body_headings"}
+        also_save_rendered(kwargs, "body", "body_html", "body_headings")
         super().save(*args, **kwargs)
         if update_fields is None or {"title", "summary", "body"} & set(update_fields):
             self.refresh_derived_fields()
@@ -615,8 +623,7 @@ class SideEffect(models.Model):
 
     def save(self, *args, **kwargs):
         self.description_html = render_markdown(self.description)
-        if kwargs.get("update_fields") is not None and "description" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "description_html"}
+        also_save_rendered(kwargs, "description", "description_html")
         super().save(*args, **kwargs)
         self.article.refresh_derived_fields()
 

@@ -16,6 +16,7 @@ from articles.models.article import (
     ArticlePartQuerySet,
     RenderedOnUpdateQuerySet,
     SideEffect,
+    also_save_rendered,
     article_pages_changed,
 )
 
@@ -85,8 +86,7 @@ class Author(models.Model):
 
     def save(self, *args, **kwargs):
         self.bio_html = render_markdown(self.bio)
-        if kwargs.get("update_fields") is not None and "bio" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "bio_html"}
+        also_save_rendered(kwargs, "bio", "bio_html")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

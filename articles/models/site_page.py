@@ -6,7 +6,12 @@ from django.db import models
 from django.urls import Resolver404, resolve, reverse
 
 from articles.markdown import render_markdown
-from articles.models.article import MARKDOWN_HELP, RenderedOnUpdateQuerySet, article_pages_changed
+from articles.models.article import (
+    MARKDOWN_HELP,
+    RenderedOnUpdateQuerySet,
+    also_save_rendered,
+    article_pages_changed,
+)
 
 
 class SitePageQuerySet(RenderedOnUpdateQuerySet):
@@ -42,8 +47,7 @@ class SitePage(models.Model):
 
     def save(self, *args, **kwargs):
         self.body_html = render_markdown(self.body)
-        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
+        also_save_rendered(kwargs, "body", "body_html")
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
