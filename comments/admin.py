@@ -1,6 +1,5 @@
 """Moderation in the Django admin: the comment queue, the blocklist and comment threads."""
 
-
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
