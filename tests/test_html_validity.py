@@ -1,0 +1,115 @@
+"""Reader pages and the admin pages editors, moderators and reviewers use are valid HTML,
+by the Nu Html Checker (npm's vnu-jar, run with Java): one run of the checker over them all."""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from articles.models import Article
+from tests.factories import (
+    AuthorFactory,
+    CommentFactory,
+    ReferenceFactory,
+    ReviewFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+VNU_JAR = Path(__file__).resolve().parent.parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+@pytest.fixture
+def site(reviewer):
+    """The seed content, with a byline, a reference, a review and a comment."""
+    call_command("seed_content", verbosity=0)
+    article = Article.objects.get(slug="side-effects-of-scalp-micropigmentation")
+    writer = AuthorFactory(name="Sam Writer", slug="sam-writer", credentials="RN")
+    article.authors.add(writer)
+    ReferenceFactory(article=article, key="doe2020", doi="10.1000/xyz", pmid="12345")
+    article.body += "\n\nAs one study found [@doe2020]."
+    article.save()
+    ReviewFactory(article=article, reviewer=reviewer.author_profile)
+    CommentFactory(article=Article.objects.get(slug="what-is-scalp-micropigmentation"))
+    return article
+
+
+def browser(*groups, superuser=False):
+    user = UserFactory(username=f"v-{'-'.join(groups) or 'root'}", is_staff=True, is_superuser=superuser,
+                       groups=list(groups))  # fmt: skip
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def pages(site):
+    article_admin = f"/admin/articles/article/{site.pk}"
+    readers = Client()
+    editor, moderator, reviewer = browser("Editors"), browser("Moderators"), browser("Reviewers")
+    return {
+        "home": (readers, "/"),
+        "article": (readers, site.get_absolute_url()),
+        "author": (readers, "/authors/sam-writer/"),
+        "search": (readers, "/search/?q=ink"),
+        "editorial policy": (readers, "/editorial-policy/"),
+        "privacy": (readers, "/privacy/"),
+        "not found": (readers, "/articles/no-such-article/"),
+        "admin login": (Client(), "/admin/login/"),
+        "article list (editor)": (editor, "/admin/articles/article/"),
+        "article change (editor)": (editor, f"{article_admin}/change/"),
+        "article add (editor)": (editor, "/admin/articles/article/add/"),
+        "article history (editor)": (editor, f"{article_admin}/history/"),
+        "author add (editor)": (editor, "/admin/articles/author/add/"),
+        "site page add (editor)": (editor, "/admin/articles/sitepage/add/"),
+        "comment queue (moderator)": (moderator, "/admin/comments/comment/?status=all"),
+        "article change (moderator)": (moderator, f"{article_admin}/change/"),
+        "review add (reviewer)": (reviewer, f"/admin/articles/review/add/?article={site.pk}"),
+        "review list (reviewer)": (reviewer, "/admin/articles/review/"),
+    }
+
+
+def test_reader_and_admin_pages_are_valid_html(site, tmp_path):
+    assert shutil.which("java"), "the Nu Html Checker needs Java"
+    assert VNU_JAR.exists(), "vnu-jar is missing: `make test` installs it (npm ci)"
+    files = {}
+    for name, (client, url) in pages(site).items():
+        response = client.get(url)
+        assert response.status_code in (200, 404), (name, response.status_code)
+        path = tmp_path / f"{len(files):02d}.html"
+        path.write_bytes(response.content)
+        files[path.name] = name
+
+    checked = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU_JAR),
+            "--errors-only",
+            "--format",
+            "json",
+            *(str(p) for p in tmp_path.iterdir()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    report = json.loads(checked.stderr.strip() or checked.stdout.strip())  # the checker reports on stderr
+    errors = [
+        f"{page_of(message, files)}: {message.get('message')} ({message.get('extract', '')!r})"
+        for message in report["messages"]
+        if message.get("type") in ("error", "non-document-error")
+    ]
+    assert errors == []
+    assert checked.returncode == 0, report
+
+
+def page_of(message, files):
+    """The name of the page a checker message is about (it names the file by its URL)."""
+    url = message.get("url", "")
+    return files.get(url.rsplit("/", 1)[-1], url)
