@@ -5,7 +5,6 @@ raised: the review itself is already stored.
 """
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,17 +14,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Review, ReviewReminder
+from articles.models import Article, Review, ReviewReminder, review_interval
 from articles.staff_email import group_emails, one_line
 
 logger = logging.getLogger(__name__)
 
 REVIEWERS = "Reviewers"
 EDITORS = "Editors"
-
-
-def review_interval():
-    return timedelta(days=settings.ARTICLES_REVIEW_INTERVAL_DAYS)
 
 
 def site_link(path):
@@ -103,17 +98,13 @@ def send_review_reminders(today=None):
     recipients = sorted(group_emails(REVIEWERS))
     if not recipients:
         raise NothingToSend("No active member of Reviewers has an email address.")
+    count = len(never_reviewed) + len(overdue)
     with transaction.atomic():
         reminder, created = ReviewReminder.objects.get_or_create(
-            sent_on=today,
-            defaults={
-                "article_count": len(never_reviewed) + len(overdue),
-                "recipient_count": len(recipients),
-            },
+            sent_on=today, defaults={"article_count": count, "recipient_count": len(recipients)}
         )
     if not created:
         raise NothingToSend(f"The reminder of {today} was already sent.")
-    count = len(never_reviewed) + len(overdue)
     body = render_to_string(
         "articles/email/review_reminder.txt",
         {

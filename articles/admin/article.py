@@ -22,8 +22,9 @@ from articles.models import (
     Review,
     SideEffect,
     refresh_once,
+    review_interval,
 )
-from articles.reviews import publication_refusal, review_interval
+from articles.reviews import publication_refusal
 
 
 class OptionalInlineFormSet(BaseInlineFormSet):

@@ -20,6 +20,7 @@ from articles.models.article import (
     keep_what_readers_saw,
     next_scheduled_publication,
     refresh_once,
+    review_interval,
 )
 from articles.models.editorial import (
     ArticleAuthor,
@@ -62,4 +63,5 @@ __all__ = [
     "normalize_doi",
     "reader_pages_changed",
     "refresh_once",
+    "review_interval",
 ]

@@ -180,6 +180,11 @@ def article_saved_or_deleted(sender, instance, **kwargs):
     article_pages_changed()
 
 
+def review_interval():
+    """How long after its last approved medical review an article is due for another."""
+    return timedelta(days=settings.ARTICLES_REVIEW_INTERVAL_DAYS)
+
+
 def keep_what_readers_saw(sender, instance, raw, **kwargs):
     """pre_save receiver: a raw save (restoring a revision, loaddata) writes an article as
     it was, but the digest and "Updated" date of what readers saw until now stay, so that
@@ -509,8 +514,7 @@ class Article(models.Model):
             review_context = {
                 "review": review,
                 "content_changed": review.content_digest != digest,
-                "next_review_due": review.reviewed_at
-                + timedelta(days=settings.ARTICLES_REVIEW_INTERVAL_DAYS),
+                "next_review_due": review.reviewed_at + review_interval(),
             }
         return {
             "search_document": document,
