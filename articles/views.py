@@ -12,14 +12,23 @@ from django.views.generic import DetailView, ListView
 from articles.models import Article, Author, SitePage
 from articles.search import add_snippets, clean_query, search_articles
 from articles.structured_data import article_json_ld
-from pagecache import cache_for_readers
+from pagecache import cache_for_readers, page_shows
 
 RELATED_ARTICLES = 3
 SEARCH_RESULTS_PER_PAGE = 10
 
 
+class CachedListMixin:
+    """A paginated list whose pages the page cache stores only under their own number."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, objects, is_paginated = super().paginate_queryset(queryset, page_size)
+        page_shows(self.request, page=page.number)
+        return paginator, page, objects, is_paginated
+
+
 @method_decorator(cache_for_readers, name="get")
-class ArticleListView(ListView):
+class ArticleListView(CachedListMixin, ListView):
     """The home page: published articles, newest first."""
 
     template_name = "articles/article_list.html"
@@ -67,7 +76,7 @@ class ArticleDetailView(DetailView):
 
 
 @method_decorator(cache_for_readers, name="get")
-class AuthorDetailView(ListView):
+class AuthorDetailView(CachedListMixin, ListView):
     """An author's profile and the published articles of their byline, newest first."""
 
     template_name = "articles/author_detail.html"

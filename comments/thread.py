@@ -6,6 +6,7 @@ from django.db.models import Count, Window
 from comments.forms import CommentForm
 from comments.models import COMMENTS_PER_PAGE
 from comments.moderation import thread_is_open
+from pagecache import page_shows
 
 MAX_PAGE_NUMBER = 10**9  # beyond any thread; keeps the OFFSET a 64-bit integer
 
@@ -20,6 +21,7 @@ def thread_context(request, article, form=None):
     if form is None and is_open:
         form = CommentForm(article)
     page = approved_comments_page(article, request.GET.get("page"))
+    page_shows(request, page=page.number)
     return {
         "comments_open": is_open,
         "comment_page": page,

@@ -1,23 +1,25 @@
-"""`cache_for_readers`: store a view's pages for anonymous readers; `page_changes_at`."""
+"""`cache_for_readers`: store a view's pages for anonymous readers; `page_changes_at`, `page_shows`."""
 
 import hashlib
-import logging
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import timezone
 
+from pagecache import outages
 from pagecache.holes import cut_holes, fill_holes
 from pagecache.store import (
     cache_seconds,
     current_versions,
     next_timed_change,
     page_and_version_keys,
+    page_cache,
+    query_parameters,
 )
 
-logger = logging.getLogger(__name__)
+# Set on the views `cache_for_readers` wraps, so the middleware looks up only their pages.
+CACHED_VIEW_MARK = "serves_cached_pages"
 
 
 def page_changes_at(request, moment):
@@ -30,6 +32,28 @@ def page_changes_at(request, moment):
         return
     earlier = getattr(request, "page_cache_changes_at", None)
     request.page_cache_changes_at = moment if earlier is None else min(earlier, moment)
+
+
+def page_shows(request, **values):
+    """Tell the page cache which page of a list the view shows: `page_shows(request, page=3)`.
+
+    Of the query parameters that make another page (PAGE_CACHE_QUERY_PARAMETERS), a page
+    is stored only when the request named each as the view shows it (`?page=3`) or not at
+    all. `?page=03`, `?page=last`, a page past the end shown as the last one, or a page
+    number on a view that has no pages is served as the view gives it, but never stored:
+    made-up values cannot fill the cache.
+    """
+    shown = getattr(request, "page_cache_query", {})
+    request.page_cache_query = {**shown, **{name: str(value) for name, value in values.items()}}
+
+
+def asks_for_what_it_shows(request):
+    shown = getattr(request, "page_cache_query", {})
+    for name in query_parameters():
+        asked = request.GET.getlist(name)
+        if asked and asked != [shown.get(name)]:
+            return False
+    return True
 
 
 def is_shareable(request):
@@ -53,29 +77,30 @@ def cache_for_readers(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not settings.PAGE_CACHE_SECONDS or not is_shareable(request):
+        if not settings.PAGE_CACHE_SECONDS or not is_shareable(request) or outages.is_skipped():
             return view(request, *args, **kwargs)
         keys = page_and_version_keys(request)
         try:
             versions = current_versions(request, keys[1:])
         except Exception:
-            logger.exception("Page cache unavailable; serving %s uncached", request.path)
+            outages.cache_failed("Page cache unavailable; serving %s uncached", request.path)
             return view(request, *args, **kwargs)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render"):
             response.render()
-        if response.status_code != 200 or response.streaming:
+        if response.status_code != 200 or response.streaming or not asks_for_what_it_shows(request):
             return response
         entry = make_entry(response, versions)
         try:
             changes_at = next_timed_change(versions, getattr(request, "page_cache_changes_at", None))
             timeout = cache_seconds(changes_at)
             if timeout:
-                cache.set(keys[0], entry, timeout)
+                page_cache().set(keys[0], entry, timeout)
         except Exception:
-            logger.exception("Page cache: could not store %s", request.path)
+            outages.cache_failed("Page cache: could not store %s", request.path)
         return respond(request, entry, "miss")
 
+    setattr(wrapper, CACHED_VIEW_MARK, True)
     return wrapper
 
 

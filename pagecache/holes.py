@@ -4,8 +4,13 @@ PAGE_CACHE_HOLES maps a form field's name to the dotted path of a function
 `fill(request, stored_value)` returning the value this request gets, as it goes into
 the page's HTML (tokens need no escaping); `stored_value` is what that place held when
 the page was stored (a signed token may say what it was made for). A stored page keeps
-a numbered marker where each such `<input name="…" value="…">` value was, so each
-place is filled from its own stored value.
+a numbered marker where each such value was, so each place is filled from its own
+stored value.
+
+A hole is a hidden input as Django writes it (`{% csrf_token %}`, a form's HiddenInput):
+`<input type="hidden" name="…" value="…"`. Only templates write such a tag: text that
+editors or readers wrote reaches the page escaped or sanitized, so a code example that
+quotes a field (`name="csrfmiddlewaretoken" value="…"`) is never filled in.
 """
 
 import re
@@ -40,7 +45,7 @@ def fillers():
 @lru_cache(maxsize=1)
 def hole_pattern():
     names = "|".join(re.escape(name) for name in fillers())
-    return re.compile(rf'(name="({names})" value=")([^"]*)(")') if names else None
+    return re.compile(rf'(<input type="hidden" name="({names})" value=")([^"]*)(")') if names else None
 
 
 def cut_holes(content):

@@ -15,13 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from pagecache import outages
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +32,24 @@ KEY_PREFIX = "readers-page"
 NO_TIMED_CHANGE = "none"
 
 
-def path_scope(path):
-    """The scope of the page at `path` (and its other pages, `?page=N`)."""
-    return f"path:{path}"
+def page_cache():
+    """The cache that holds pages and versions: PAGE_CACHE_ALIAS of CACHES ("default")."""
+    return caches[getattr(settings, "PAGE_CACHE_ALIAS", DEFAULT_CACHE_ALIAS)]
+
+
+def path_scope(url):
+    """The scope of the page at `url` (and its other pages, `?page=N`), as `reverse()` or
+    `get_absolute_url()` give it: the site's own prefix, when it is mounted under one, is
+    not part of the scope."""
+    prefix = get_script_prefix()
+    if prefix != "/" and url.startswith(prefix):
+        url = url[len(prefix) - 1 :]
+    return request_path_scope(url)
+
+
+def request_path_scope(path_info):
+    """The scope of the page a request asks for, from its path within the site."""
+    return f"path:{path_info}"
 
 
 def version_key(scope):
@@ -47,11 +65,13 @@ def page_key(request):
     """The key of the page a request asks for.
 
     The address the reader used is part of it (pages carry absolute URLs: canonical
-    link, Open Graph, structured data). Of the query string only the parameters named
-    in PAGE_CACHE_QUERY_PARAMETERS are, so made-up query strings cannot fill the cache.
+    link, Open Graph, structured data): scheme, host (one of ALLOWED_HOSTS), the prefix
+    the site is mounted under and the path within it, each apart, so that a prefix
+    cannot pass for part of a path. Of the query string only the parameters named in
+    PAGE_CACHE_QUERY_PARAMETERS are, so made-up query strings cannot fill the cache.
     """
     parameters = "|".join(request.GET.get(name, "") for name in query_parameters())
-    address = f"{request.scheme}://{request.get_host()}{request.path}|{parameters}"
+    address = f"{request.scheme}://{request.get_host()}|{request.META.get('SCRIPT_NAME', '')}|{request.path_info}|{parameters}"
     return f"{KEY_PREFIX}:page:{release()}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
@@ -61,7 +81,7 @@ def query_parameters():
 
 def page_and_version_keys(request):
     """The page's key, then the version keys of every scope a page can depend on."""
-    return [page_key(request), *site_version_keys(), version_key(path_scope(request.path))]
+    return [page_key(request), *site_version_keys(), version_key(request_path_scope(request.path_info))]
 
 
 @lru_cache(maxsize=1)
@@ -99,17 +119,26 @@ def pages_changed(*scopes):
     """Give each scope a new version once the current transaction commits.
 
     Not before: a reader between the change and the commit would cache the old
-    content under the new version. A cache failure is logged, never raised.
+    content under the new version. A cache failure is never raised: the invalidation
+    is recorded and applied once the cache answers again (pagecache.outages).
     """
     if scopes:
         transaction.on_commit(lambda: new_versions(scopes))
 
 
 def new_versions(scopes):
-    try:
-        cache.set_many({version_key(scope): uuid.uuid4().hex for scope in set(scopes)}, None)
-    except Exception:
-        logger.exception("Page cache: could not invalidate %s", ", ".join(sorted(set(scopes))))
+    scopes = sorted(set(scopes))
+    if not outages.is_skipped():
+        try:
+            set_new_versions(scopes)
+            return
+        except Exception:
+            outages.cache_failed("Page cache: could not retire the pages of %s", ", ".join(scopes))
+    outages.record_missed(scopes, set_new_versions)
+
+
+def set_new_versions(scopes):
+    page_cache().set_many({version_key(scope): uuid.uuid4().hex for scope in scopes}, None)
 
 
 def current_versions(request, keys):
@@ -120,10 +149,10 @@ def current_versions(request, keys):
     known = getattr(request, "page_cache_versions", {})
     found = {key: known[key] for key in keys if key in known}
     if len(found) < len(keys):
-        found.update(cache.get_many([key for key in keys if key not in found]))
+        found.update(page_cache().get_many([key for key in keys if key not in found]))
     missing = {key: uuid.uuid4().hex for key in keys if key not in found}
     if missing:
-        cache.set_many(missing, None)
+        page_cache().set_many(missing, None)
         found.update(missing)
     return {key: found[key] for key in keys}
 
@@ -155,10 +184,10 @@ def next_timed_change(versions, extra=None):
     moments = [extra] if extra is not None else []
     for scope, next_change in timed_change_functions().items():
         key = f"{KEY_PREFIX}:next-change:{scope}:{versions.get(version_key(scope))}"
-        moment = cache.get(key)
+        moment = page_cache().get(key)
         if moment is None or (moment != NO_TIMED_CHANGE and moment <= timezone.now()):
             moment = next_change() or NO_TIMED_CHANGE
-            cache.set(key, moment, settings.PAGE_CACHE_SECONDS)
+            page_cache().set(key, moment, settings.PAGE_CACHE_SECONDS)
         if moment != NO_TIMED_CHANGE:
             moments.append(moment)
     return min(moments) if moments else None

@@ -2,8 +2,8 @@
 
 settings.py picks the cache backend from it; gunicorn.conf.py picks worker processes
 or threads, since only a shared cache lets several processes share the comment rate
-limits and cached pages. It imports nothing from Django: gunicorn reads it before the
-site is loaded.
+limits and cached pages. It imports nothing from Django when it is loaded: gunicorn reads
+it before the site is.
 """
 
 import os
@@ -19,3 +19,11 @@ def cache_url():
 def is_shared_cache(url):
     """Whether `url` names a Redis that every app process shares, not one process's memory."""
     return url.startswith(SHARED_CACHE_SCHEMES)
+
+
+def page_cache_connected(connection):
+    """`redis_connect_func` of the page cache's Redis connections (pagecache.outages):
+    imported by name here, since settings.py cannot import the app before Django is set up."""
+    from pagecache.outages import redis_connect_func
+
+    redis_connect_func(connection)

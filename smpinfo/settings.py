@@ -15,7 +15,7 @@ import dj_email_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from smpinfo.cache_url import cache_url, is_shared_cache
+from smpinfo.cache_url import cache_url, is_shared_cache, page_cache_connected
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,24 +176,52 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: local memory unless CACHE_URL or REDIS_URL names a shared Redis.
+# Caches: local memory unless CACHE_URL or REDIS_URL names a shared Redis. Two of them:
+# "default" for counters (comment rate limits, used form tokens) and "pages" for the
+# readers' page cache, so that pages, however many, never evict a counter. On Redis both
+# use CACHE_URL unless PAGE_CACHE_URL gives the pages a Redis of their own (README,
+# "Sizing Redis").
 CACHE_URL = cache_url()
+PAGE_CACHE_URL = env("PAGE_CACHE_URL", CACHE_URL)
 if is_shared_cache(CACHE_URL):
-    CACHES = {
-        "default": {
+
+    def redis_cache(location, **pool_options):
+        return {
             # django-redis keeps one client per process; Django's own Redis backend builds
             # a client per call, which tripled the cost of a cached page (bench/RESULTS.md).
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": CACHE_URL,
+            "LOCATION": location,
             "KEY_PREFIX": "smpinfo",
             # A Redis outage must cost a request a second at most, not hang it.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "CONNECTION_POOL_KWARGS": pool_options},
         }
+
+    if not is_shared_cache(PAGE_CACHE_URL):
+        raise ImproperlyConfigured(f"PAGE_CACHE_URL must name a Redis like CACHE_URL; got {PAGE_CACHE_URL!r}.")
+    CACHES = {
+        "default": redis_cache(CACHE_URL),
+        # A new connection tells the page cache that Redis may have restarted with pages
+        # it should not keep (pagecache.outages).
+        "pages": redis_cache(PAGE_CACHE_URL, redis_connect_func=page_cache_connected),
     }
 elif CACHE_URL in ("", "locmem://"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "counters",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", 1000, minimum=1)},
+        },
+    }
 elif CACHE_URL == "dummy://":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+        "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    }
 else:
     raise ImproperlyConfigured(
         f"CACHE_URL/REDIS_URL must start with redis://, rediss:// or unix://, "
@@ -203,6 +231,9 @@ else:
 # The readers' page cache (the pagecache app). A page is kept at most PAGE_CACHE_SECONDS;
 # every change a reader would see retires it at once, so this only bounds memory use.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 3600)
+PAGE_CACHE_ALIAS = "pages"
+# After a cache call fails, pages are served uncached for this long before it is tried again.
+PAGE_CACHE_RETRY_SECONDS = env_number("PAGE_CACHE_RETRY_SECONDS", 5.0, kind=float)
 # Every cached page shows articles (lists, feeds, "related articles"); a scheduled
 # article changes them when its time comes.
 PAGE_CACHE_SCOPES = {"articles": "articles.models.next_scheduled_publication"}

@@ -1,10 +1,10 @@
 import os
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
+from tests.caches import empty_caches
 from tests.factories import ArticleFactory, AuthorFactory, UserFactory
 
 # In CI (CI=true) property-based tests draw the same examples every run, so a red build
@@ -35,9 +35,9 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: no rate-limit counts or cached pages carried over."""
-    cache.clear()
+    empty_caches()
     yield
-    cache.clear()
+    empty_caches()
 
 
 @pytest.fixture

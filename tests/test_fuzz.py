@@ -15,7 +15,6 @@ from collections import Counter
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils.html import escape
@@ -25,6 +24,7 @@ from hypothesis import strategies as st
 from articles.models import Article
 from articles.search import clean_query
 from comments.models import Comment
+from tests.caches import empty_caches
 from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, comment_form_data
 from tests.strategies import NASTY_STRINGS, fuzz_settings
 
@@ -145,7 +145,7 @@ def test_any_form_post_gets_a_documented_answer_and_saves_only_on_303(client, op
         encoding="urlencoded",
     )
     def post(values, extras, encoding):
-        cache.clear()
+        empty_caches()
         valid = comment_form_data(open_article, body=f"A fresh comment {uuid.uuid4()}")
         data = {**extras, **form_fields(values, valid)}
         before = Comment.objects.count()
@@ -183,7 +183,7 @@ def test_field_by_field_garbage_in_an_otherwise_valid_post(client, open_article)
     @fuzz_settings(150)
     @given(field=st.sampled_from(["author_name", "author_email", "body"]), value=nasty_text)
     def post(field, value):
-        cache.clear()
+        empty_caches()
         data = comment_form_data(open_article, body=f"Comment {uuid.uuid4()}")
         data[field] = value
         before = Comment.objects.count()
@@ -218,7 +218,7 @@ def test_raw_bodies_of_any_content_type(client, open_article, content_type):
     @fuzz_settings(40)
     @given(body=st.one_of(st.binary(max_size=2000), nasty_text.map(lambda text: text.encode())))
     def post(body):
-        cache.clear()
+        empty_caches()
         before = Comment.objects.count()
         response = new_visitor(client).generic(
             "POST", comment_url(open_article), body, content_type=content_type
@@ -241,7 +241,7 @@ def test_a_valid_multipart_post_with_bytes_spliced_in(client, open_article):
         ),
     )
     def post(where, cut, garbage):
-        cache.clear()
+        empty_caches()
         fields = comment_form_data(open_article, body=f"Comment {uuid.uuid4()}")
         body = encode_multipart(BOUNDARY, fields)
         position = int(where * len(body))
@@ -299,7 +299,7 @@ def test_closed_draft_and_missing_threads_refuse_anything(client, settings):
         values=st.fixed_dictionaries(dict.fromkeys(COMMENT_FIELDS, field_value)),
     )
     def post(target, values):
-        cache.clear()
+        empty_caches()
         article = articles[target]
         data = form_fields(values, comment_form_data(article, body=f"Hi {uuid.uuid4()}"))
         before = Comment.objects.count()
@@ -317,7 +317,7 @@ def test_over_the_rate_limit_any_post_is_a_429_and_saves_nothing(client, open_ar
     @fuzz_settings(40)
     @given(values=st.fixed_dictionaries(dict.fromkeys(COMMENT_FIELDS, field_value)))
     def post(values):
-        cache.clear()
+        empty_caches()
         new_visitor(client)
         for _ in range(2):  # use up the allowance with garbage
             client.post(comment_url(open_article), {"body": "x"})
@@ -431,7 +431,7 @@ def test_article_urls_and_the_home_page_answer_200_or_404(client, db):
     @fuzz_settings(150)
     @given(page=page_values)
     def home(page):
-        cache.clear()
+        empty_caches()
         response = new_visitor(client).get("/", {"page": page})
         assert response.status_code in {200, 404}
 
@@ -447,7 +447,7 @@ def test_an_article_page_with_any_comment_page_number_answers_200(client, db):
     @given(page=page_values)
     @example(page="99999999999999999999")
     def article_page(page):
-        cache.clear()
+        empty_caches()
         response = new_visitor(client).get(article.get_absolute_url(), {"page": page})
         assert response.status_code == 200
 

@@ -13,7 +13,6 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from django.utils import dateformat, formats, timezone
@@ -22,6 +21,7 @@ from django.utils.html import strip_tags
 from reversion.models import Version
 
 from articles.models import Article, Review
+from tests.caches import empty_caches
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -49,7 +49,7 @@ REVIEWED_ON = timezone.make_aware(datetime(2024, 3, 5, 10, 0))
 
 def reader_page(article):
     """The article page as an anonymous reader gets it on the next request."""
-    cache.clear()  # tests run in a transaction that never commits: no cached page is retired
+    empty_caches()  # tests run in a transaction that never commits: no cached page is retired
     response = Client().get(f"/articles/{article.slug}/")
     assert response.status_code == 200
     return response.content.decode()
@@ -1012,6 +1012,6 @@ def test_changelist_query_count_is_the_same_for_3_and_for_12_articles(
     add_reviewed_articles(9)
 
     with django_assert_max_num_queries(12):  # the budget of the changelist in test_admin.py
-        cache.clear()
+        empty_caches()
         editor_client.get(ARTICLES)
     assert count_uncached_queries(editor_client, ARTICLES) == few

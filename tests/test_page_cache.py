@@ -467,13 +467,12 @@ def test_release_changes_with_code_templates_and_static_files_not_migrations(rel
 
 def test_pages_are_served_when_the_cache_is_down(client, settings):
     article = ArticleFactory()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
+    unreachable = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     }
+    settings.CACHES = {"default": unreachable, "pages": unreachable}
 
     response = client.get(article.get_absolute_url())
 

@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from pagecache import holes, pages_changed, path_scope
+from pagecache.store import page_cache
 from tests.pagecache_site import views
 
 pytestmark = pytest.mark.urls("tests.pagecache_site.urls")
@@ -32,6 +33,10 @@ def test_site(settings):
 def get(url):
     """A new anonymous reader's request."""
     return Client().get(url)
+
+
+def cached_page_count():
+    return sum(1 for key in page_cache()._cache if ":readers-page:page:" in key)
 
 
 def test_second_request_is_served_from_cache_with_the_same_page():
@@ -88,7 +93,32 @@ def test_only_the_named_query_parameters_make_another_page(settings):
     assert get("/greetings/sam/?page=3")["X-Page-Cache"] == "miss"
 
     settings.PAGE_CACHE_QUERY_PARAMETERS = ["page", "utm_source"]
-    assert get("/greetings/sam/?utm_source=mail")["X-Page-Cache"] == "miss"
+    assert get("/greetings/sam/?utm_source=mail").get("X-Page-Cache") != "hit"
+
+
+@pytest.mark.parametrize("page", ["03", "3.0", " 3", "4", "last", "", "0", "-1", "²", "3&page=3"])
+def test_a_page_asked_for_by_another_name_than_its_own_is_served_but_never_stored(page):
+    for _ in range(2):
+        response = get(f"/greetings/sam/?page={page}")
+        assert response.status_code == 200
+        assert "X-Page-Cache" not in response
+
+    assert cached_page_count() == 0
+
+
+def test_a_page_asked_for_by_its_own_name_is_stored_once_per_name():
+    for url in ["/greetings/sam/", "/greetings/sam/?page=1", "/greetings/sam/?page=3"]:
+        get(url)
+        assert get(url)["X-Page-Cache"] == "hit"
+
+    assert cached_page_count() == 3
+
+
+def test_a_page_number_on_a_view_without_pages_is_never_stored():
+    for _ in range(2):
+        response = get("/form/?page=2")
+        assert "X-Page-Cache" not in response
+    assert get("/form/")["X-Page-Cache"] == "miss"
 
 
 def test_holes_get_this_requests_values_and_the_stored_value_is_passed_to_the_filler():

@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 
-from pagecache import cache_for_readers, page_changes_at
+from pagecache import cache_for_readers, page_changes_at, page_shows
 
 # What the views show; tests change it as a write would.
 shown = {"greeting": "hello", "closes_at": None}
@@ -13,7 +13,9 @@ shown = {"greeting": "hello", "closes_at": None}
 def greeting(request, name):
     if name == "missing":
         return HttpResponse("no such greeting", status=404)
-    page = request.GET.get("page", "1")
+    # Three pages; anything else shows the first, as a paginated list does.
+    page = request.GET.get("page") if request.GET.get("page") in ("1", "2", "3") else "1"
+    page_shows(request, page=page)
     return HttpResponse(f"<p>{shown['greeting']}, {name}, page {page}</p>")
 
 

@@ -1,0 +1,158 @@
+"""When the cache fails: skip it for a while, and forget no page it should have retired.
+
+- A circuit breaker. After a cache call fails (refused, down, timed out), this process
+  serves every page uncached for PAGE_CACHE_RETRY_SECONDS (5 by default) without trying
+  the cache, so a hung cache costs one timeout every few seconds, not one per request.
+- Missed invalidations. A change whose new versions cannot reach the cache is recorded
+  in the database (MissedInvalidation), which outlives the outage. Before a process
+  serves a page from the cache, it applies what the cache missed whenever it has reason
+  to think the cache may hold pages it should not: the process has just started, one of
+  its cache calls failed, or it opened a new connection to the cache (a Redis that
+  restarted with its old data: `redis_connect_func`). The process that recorded a miss
+  also retries it in the background until the cache takes it, for the processes that
+  saw nothing of the outage.
+"""
+
+import logging
+import threading
+import time
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import DatabaseError, connections
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def retry_seconds():
+    return getattr(settings, "PAGE_CACHE_RETRY_SECONDS", 5)
+
+
+class CacheHealth:
+    """What this process knows of the cache: when to try it again, and whether it may hold
+    pages that missed an invalidation.
+
+    `doubts` counts the reasons to look for missed invalidations (starting at one: a new
+    process has not looked yet); `settled` is the count they were last applied at.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.skip_until = 0.0
+        self.doubts = 1
+        self.settled = 0
+        self.retrying = False
+
+    def doubt(self):
+        with self.lock:
+            self.doubts += 1
+
+    def settle(self, doubts):
+        with self.lock:
+            self.settled = max(self.settled, doubts)
+
+
+health = CacheHealth()
+
+
+def is_skipped():
+    """True while the breaker is open: the cache failed less than PAGE_CACHE_RETRY_SECONDS ago."""
+    return time.monotonic() < health.skip_until
+
+
+def cache_failed(message, *args):
+    """Log the failure of a cache call (from an `except` block) and open the breaker."""
+    logger.exception(message, *args)
+    health.skip_until = time.monotonic() + retry_seconds()
+    health.doubt()
+
+
+def redis_connect_func(connection):
+    """For a Redis cache's connection pool (`redis_connect_func`): greet the server as
+    redis-py does, then note that the cache may have restarted with pages it should not
+    keep (a Redis with persistence comes back with its old data)."""
+    connection.on_connect_check_health(check_health=True)
+    health.doubt()
+
+
+def record_missed(scopes, set_versions):
+    """Keep in the database the scopes whose new versions the cache did not take, and
+    retry them in the background with `set_versions(scopes)`."""
+    from pagecache.models import MissedInvalidation
+
+    try:
+        MissedInvalidation.objects.bulk_create(
+            [MissedInvalidation(scope=scope, missed_at=timezone.now()) for scope in scopes],
+            update_conflicts=True,
+            unique_fields=["scope"],
+            update_fields=["missed_at"],
+        )
+    except DatabaseError:
+        logger.exception("Page cache: could not record the invalidation of %s; it is lost", ", ".join(scopes))
+        return
+    logger.warning("Page cache: recorded the invalidation of %s until the cache takes it", ", ".join(scopes))
+    health.doubt()
+    retry_in_background(set_versions)
+
+
+def apply_missed(set_versions, force=False):
+    """Apply the invalidations the cache missed, when this process has reason to doubt it
+    (or `force`). True when some were applied: what was read from the cache before is stale.
+
+    Raises when the database or the cache fails: the caller then serves uncached.
+    """
+    from pagecache.models import MissedInvalidation
+
+    doubts = health.doubts
+    if doubts == health.settled and not force:
+        return False
+    missed = list(MissedInvalidation.objects.values_list("pk", "scope", "missed_at"))
+    if missed:
+        set_versions(sorted(scope for _, scope, _ in missed))
+        # A scope missed again meanwhile has a new moment and stays for the next time.
+        MissedInvalidation.objects.filter(reduce(or_, (Q(pk=pk, missed_at=at) for pk, _, at in missed))).delete()
+        logger.warning("Page cache: applied the missed invalidation of %s", ", ".join(scope for _, scope, _ in missed))
+    health.settle(doubts)
+    return bool(missed)
+
+
+def retry_in_background(set_versions):
+    """One thread per process retries the recorded invalidations until the cache takes them."""
+    with health.lock:
+        if health.retrying:
+            return
+        health.retrying = True
+    threading.Thread(target=retry_until_applied, args=(set_versions,), name="pagecache-retry", daemon=True).start()
+
+
+def retry_until_applied(set_versions):
+    try:
+        while True:
+            time.sleep(retry_seconds())
+            try:
+                apply_missed(set_versions, force=True)
+                return
+            except Exception:
+                logger.warning("Page cache: the cache still does not take the missed invalidations")
+            finally:
+                connections.close_all()  # this thread's own connections
+    finally:
+        with health.lock:
+            health.retrying = False
+
+
+def reset():
+    """Forget what this process knew of the cache (another cache was configured)."""
+    health.skip_until = 0.0
+    health.settle(health.doubts)
+
+
+@receiver(setting_changed)
+def forget_cache_health(setting, **kwargs):
+    if setting in ("CACHES", "PAGE_CACHE_ALIAS"):
+        reset()
