@@ -63,8 +63,8 @@ def serves_cached_pages(path_info, urlconf=None):
         match = resolve(path_info, urlconf or settings.ROOT_URLCONF)
     except Resolver404:
         return False
-    view_class = getattr(match.func, "view_class", None)
-    return getattr(match.func, CACHED_VIEW_MARK, False) or getattr(getattr(view_class, "get", None), CACHED_VIEW_MARK, False)
+    view = getattr(getattr(match.func, "view_class", None), "get", match.func)
+    return getattr(view, CACHED_VIEW_MARK, False) or getattr(match.func, CACHED_VIEW_MARK, False)
 
 
 @receiver(setting_changed)

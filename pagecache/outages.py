@@ -113,10 +113,12 @@ def apply_missed(set_versions, force=False):
         return False
     missed = list(MissedInvalidation.objects.values_list("pk", "scope", "missed_at"))
     if missed:
-        set_versions(sorted(scope for _, scope, _ in missed))
+        scopes = sorted(scope for _, scope, _ in missed)
+        set_versions(scopes)
         # A scope missed again meanwhile has a new moment and stays for the next time.
-        MissedInvalidation.objects.filter(reduce(or_, (Q(pk=pk, missed_at=at) for pk, _, at in missed))).delete()
-        logger.warning("Page cache: applied the missed invalidation of %s", ", ".join(scope for _, scope, _ in missed))
+        applied = reduce(or_, (Q(pk=pk, missed_at=moment) for pk, _, moment in missed))
+        MissedInvalidation.objects.filter(applied).delete()
+        logger.warning("Page cache: applied the missed invalidation of %s", ", ".join(scopes))
     health.settle(doubts)
     return bool(missed)
 
@@ -127,7 +129,7 @@ def retry_in_background(set_versions):
         if health.retrying:
             return
         health.retrying = True
-    threading.Thread(target=retry_until_applied, args=(set_versions,), name="pagecache-retry", daemon=True).start()
+    threading.Thread(target=retry_until_applied, args=(set_versions,), daemon=True).start()
 
 
 def retry_until_applied(set_versions):

@@ -71,7 +71,8 @@ def page_key(request):
     PAGE_CACHE_QUERY_PARAMETERS are, so made-up query strings cannot fill the cache.
     """
     parameters = "|".join(request.GET.get(name, "") for name in query_parameters())
-    address = f"{request.scheme}://{request.get_host()}|{request.META.get('SCRIPT_NAME', '')}|{request.path_info}|{parameters}"
+    prefix = request.META.get("SCRIPT_NAME", "")
+    address = f"{request.scheme}://{request.get_host()}|{prefix}|{request.path_info}|{parameters}"
     return f"{KEY_PREFIX}:page:{release()}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 

@@ -193,11 +193,15 @@ if is_shared_cache(CACHE_URL):
             "LOCATION": location,
             "KEY_PREFIX": "smpinfo",
             # A Redis outage must cost a request a second at most, not hang it.
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1, "CONNECTION_POOL_KWARGS": pool_options},
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+                "CONNECTION_POOL_KWARGS": pool_options,
+            },
         }
 
     if not is_shared_cache(PAGE_CACHE_URL):
-        raise ImproperlyConfigured(f"PAGE_CACHE_URL must name a Redis like CACHE_URL; got {PAGE_CACHE_URL!r}.")
+        raise ImproperlyConfigured(f"PAGE_CACHE_URL must name a Redis; got {PAGE_CACHE_URL!r}.")
     CACHES = {
         "default": redis_cache(CACHE_URL),
         # A new connection tells the page cache that Redis may have restarted with pages
