@@ -53,21 +53,22 @@ def article_json_ld(request, article):
     citations = article.editorial_outline.get("citations")
     if citations:
         data["citation"] = citations
+    # Every article of the site is about SMP, whether or not it lists side effects.
+    data["about"] = {
+        "@type": "TherapeuticProcedure",
+        "name": "Scalp micropigmentation",
+        "alternateName": "SMP",
+    }
     if article.side_effect_outline:
-        data["about"] = {
-            "@type": "TherapeuticProcedure",
-            "name": "Scalp micropigmentation",
-            "alternateName": "SMP",
-            "adverseOutcome": [
-                {
-                    "@type": "MedicalEntity",
-                    "name": effect["name"],
-                    "description": effect["summary"],
-                    "url": f"{url}#{effect['anchor']}",
-                }
-                for effect in article.side_effect_outline
-            ],
-        }
+        data["about"]["adverseOutcome"] = [
+            {
+                "@type": "MedicalEntity",
+                "name": effect["name"],
+                "description": effect["summary"],
+                "url": f"{url}#{effect['anchor']}",
+            }
+            for effect in article.side_effect_outline
+        ]
     return mark_safe(
         json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
     )

@@ -1,17 +1,24 @@
 """Feeds, sitemap, robots.txt, JSON-LD and the article page's reading aids."""
 
+import hashlib
+import io
 import json
 import re
 from datetime import timedelta
+from xml.etree import ElementTree
 
+import feedparser
 import pytest
 from django.core.management import call_command
+from django.template.loader import get_template
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, content_revision
 from tests.factories import ArticleFactory, SideEffectFactory
 
 pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
@@ -44,6 +51,41 @@ def test_atom_feed_lists_published_articles_with_updated_dates(client, articles)
     assert "Newer article" in xml
     assert "<updated>" in xml
     assert "Draft article" not in xml
+
+
+@pytest.fixture
+def feed_content(db):
+    """The seed content (signed by the editorial team), an unsigned article and one whose
+    title and summary hold characters XML must escape."""
+    call_command("seed_content", verbosity=0)
+    ArticleFactory(title="Unsigned article")
+    ArticleFactory(title="Ink & needles: <b>bold</b> claims", summary="Q&A — “quotes” and <tags>")
+
+
+@pytest.mark.parametrize("url", ["/feed/", "/feed/atom/"])
+def test_site_feeds_parse_without_any_problem_in_feedparser(client, feed_content, url):
+    response = client.get(url)
+
+    feed = feedparser.parse(response.content, response_headers={"content-type": response["Content-Type"]})
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == {"/feed/": "rss20", "/feed/atom/": "atom10"}[url]
+    expected = {"Unsigned article", "Ink & needles: <b>bold</b> claims", "What is scalp micropigmentation?"}
+    assert expected <= {entry.title for entry in feed.entries}
+
+
+def test_every_atom_entry_has_an_author_with_a_name(client, feed_content):
+    root = ElementTree.fromstring(client.get("/feed/atom/").content)
+
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == Article.objects.published().count()
+    names = {}
+    for entry in entries:
+        authors = entry.findall(f"{ATOM}author")  # the entry's own, not only the feed's
+        names[entry.findtext(f"{ATOM}title")] = [author.findtext(f"{ATOM}name") for author in authors]
+    assert names["Unsigned article"] == ["smpinfo"]
+    assert names["What is scalp micropigmentation?"] == ["smpinfo editorial team"]
+    assert all(names.values()), names
+    assert all(name for entry_names in names.values() for name in entry_names), names
 
 
 def test_sitemap_lists_published_articles_with_lastmod(client, articles):
@@ -83,6 +125,55 @@ def test_article_has_valid_json_ld_with_side_effects(client):
     outcomes = data["about"]["adverseOutcome"]
     assert [outcome["name"] for outcome in outcomes][:2] == ["Swollen lymph nodes", "Redness"]
     assert outcomes[1]["url"].endswith("/articles/side-effects-of-scalp-micropigmentation/#redness")
+
+
+def test_json_ld_describes_each_side_effect_in_a_readable_sentence(client):
+    article = ArticleFactory()
+    SideEffectFactory(article=article, name="Redness", frequency="Common", duration="1-2 days",
+                      advice="Keep it clean")  # fmt: skip
+    SideEffectFactory(article=article, name="Itching", frequency="Some people", duration="",
+                      advice="Do not scratch; it passes.")  # fmt: skip
+
+    data = json_ld(client.get(article.get_absolute_url()).content.decode())
+
+    assert [outcome["description"] for outcome in data["about"]["adverseOutcome"]] == [
+        "How common: Common. How long it lasts: 1-2 days. What to do: Keep it clean.",
+        "How common: Some people. What to do: Do not scratch; it passes.",
+    ]
+
+
+def test_json_ld_of_an_article_without_side_effects_says_what_it_is_about(client):
+    article = ArticleFactory(title="What is scalp micropigmentation?")
+
+    data = json_ld(client.get(article.get_absolute_url()).content.decode())
+
+    assert data["about"] == {
+        "@type": "TherapeuticProcedure",
+        "name": "Scalp micropigmentation",
+        "alternateName": "SMP",
+    }
+
+
+def test_refresh_article_content_stores_the_outline_of_articles_saved_by_the_previous_release(client):
+    article = ArticleFactory(side_effects=1)
+    effect = article.side_effects.get()
+    # What the previous release stored: the side effect's facts joined by spaces, under a
+    # revision that digested the page templates alone.
+    templates_digest = hashlib.sha256()
+    for name in ("articles/_article_content.html", "articles/_article_header.html",
+                 "articles/_references.html"):  # fmt: skip
+        templates_digest.update(get_template(name).template.source.encode())
+    old_outline = [{"name": effect.name, "anchor": effect.anchor,
+                    "summary": f"{effect.frequency} {effect.duration} {effect.advice}"}]  # fmt: skip
+    Article.objects.filter(pk=article.pk).update(
+        side_effect_outline=old_outline, content_revision=templates_digest.hexdigest()[:16]
+    )
+
+    call_command("refresh_article_content", stdout=io.StringIO())
+
+    refreshed = Article.objects.get(pk=article.pk)
+    assert refreshed.side_effect_outline == [effect.outline()] != old_outline
+    assert refreshed.content_revision == content_revision()
 
 
 def test_json_ld_cannot_be_broken_out_of(client):

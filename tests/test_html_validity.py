@@ -17,6 +17,7 @@ from tests.factories import (
     ReferenceFactory,
     ReviewFactory,
     UserFactory,
+    comment_form_data,
 )
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,7 @@ def pages(site):
     return {
         "home": (readers, "/"),
         "article": (readers, site.get_absolute_url()),
+        "article with comment form": (readers, "/articles/what-is-scalp-micropigmentation/"),
         "author": (readers, "/authors/sam-writer/"),
         "search": (readers, "/search/?q=ink"),
         "editorial policy": (readers, "/editorial-policy/"),
@@ -73,13 +75,31 @@ def pages(site):
     }
 
 
+def answers_to_forms():
+    """{name: (expected status, response)} of the pages a form sent back answers with."""
+    open_article = Article.objects.get(slug="what-is-scalp-micropigmentation")
+    reader = Client()
+    invalid_comment = comment_form_data(open_article, author_name="", author_email="not an email", body="")
+    return {
+        "comment form shown again with errors": (
+            400,
+            reader.post(f"/articles/{open_article.slug}/comments/", invalid_comment),
+        ),
+        "admin login refused": (
+            200,
+            Client().post("/admin/login/?next=/admin/", {"username": "nobody", "password": "wrong"}),
+        ),
+    }
+
+
 def test_reader_and_admin_pages_are_valid_html(site, tmp_path):
     assert shutil.which("java"), "the Nu Html Checker needs Java"
     assert VNU_JAR.exists(), "vnu-jar is missing: `make test` installs it (npm ci)"
+    answers = {name: ((200, 404), client.get(url)) for name, (client, url) in pages(site).items()}
+    answers.update({name: ((status,), response) for name, (status, response) in answers_to_forms().items()})
     files = {}
-    for name, (client, url) in pages(site).items():
-        response = client.get(url)
-        assert response.status_code in (200, 404), (name, response.status_code)
+    for name, (statuses, response) in answers.items():
+        assert response.status_code in statuses, (name, response.status_code)
         path = tmp_path / f"{len(files):02d}.html"
         path.write_bytes(response.content)
         files[path.name] = name

@@ -203,16 +203,24 @@ def next_scheduled_publication():
     return upcoming.order_by("published_at").values_list("published_at", flat=True).first()
 
 
+# The version of what code, not a template, stores for structured data (SideEffect.outline(),
+# Author.outline(), Reference.outline(), the editorial outline): raise it with any change
+# to what they store, so that the next deploy stores every article's outlines again.
+OUTLINE_FORMAT = 2
+
+
 @lru_cache(maxsize=1)
 def content_revision():
-    """A digest of the templates that Article.content_html and header_html are rendered with.
+    """A digest of the templates that Article.content_html and header_html are rendered
+    with, and of the OUTLINE_FORMAT of the outlines stored beside them.
 
-    An article whose stored content was rendered by another version of the templates
-    (a deploy changed them) is rendered again by `manage.py refresh_article_content`.
+    An article whose stored content was rendered by another version of the templates or
+    outlines (a deploy changed them) is rendered again by `manage.py refresh_article_content`.
     """
     digest = hashlib.sha256()
     for name in (CONTENT_TEMPLATE, HEADER_TEMPLATE, REFERENCES_TEMPLATE):
         digest.update(get_template(name).template.source.encode())
+    digest.update(f"outline format {OUTLINE_FORMAT}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -635,14 +643,22 @@ class SideEffect(models.Model):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
 
     def outline(self):
-        """What the article's structured data says about this side effect."""
-        summary = " ".join(part for part in [self.frequency, self.duration, self.advice] if part)
+        """What the article's structured data says about this side effect: its facts in one
+        readable sentence, labelled as the page's summary table labels them."""
+        facts = {"How common": self.frequency, "How long it lasts": self.duration, "What to do": self.advice}
+        summary = " ".join(f"{label}: {as_sentence(fact)}" for label, fact in facts.items() if fact.strip())
         return {"name": self.name, "anchor": self.anchor, "summary": summary}
 
     @property
     def anchor(self):
         """The id of this side effect's heading, so the table and other pages can link to it."""
         return slugify(self.name, allow_unicode=True) or f"side-effect-{self.pk}"
+
+
+def as_sentence(text):
+    """`text` ending as a sentence does: "Keep it clean" becomes "Keep it clean."."""
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def deleted_with_its_article(origin):

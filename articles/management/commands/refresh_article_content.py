@@ -1,4 +1,5 @@
-"""Store again the page content of articles rendered by another version of the page template."""
+"""Store again the page content of articles rendered by another version of the page
+templates or of the structured-data outlines."""
 
 from django.core.management.base import BaseCommand
 
@@ -8,8 +9,9 @@ from articles.models import Article
 class Command(BaseCommand):
     help = (
         "Render and store again the page content of every article whose stored content came "
-        "from another version of templates/articles/_article_content.html (or was never "
-        "rendered: articles loaded in bulk). Run at each deploy, after migrate; `make run` does. "
+        "from another version of the article templates or of the outlines stored for structured "
+        "data (or was never rendered: articles loaded in bulk). Run at each deploy, after "
+        "migrate; `make run` does. "
         "Quick when nothing changed."
     )
 
