@@ -39,6 +39,7 @@ class CacheHealth:
 
     `doubts` counts the reasons to look for missed invalidations (starting at one: a new
     process has not looked yet); `settled` is the count they were last applied at.
+    `generation` changes when another cache is configured: a retry for the old one stops.
     """
 
     def __init__(self):
@@ -46,7 +47,9 @@ class CacheHealth:
         self.skip_until = 0.0
         self.doubts = 1
         self.settled = 0
-        self.retrying = False
+        self.generation = 0
+        self.retrying = None  # the generation a retry runs for
+        self.wake_retry = threading.Event()
 
     def doubt(self):
         with self.lock:
@@ -126,32 +129,37 @@ def apply_missed(set_versions, force=False):
 def retry_in_background(set_versions):
     """One thread per process retries the recorded invalidations until the cache takes them."""
     with health.lock:
-        if health.retrying:
+        if health.retrying == health.generation:
             return
-        health.retrying = True
-    threading.Thread(target=retry_until_applied, args=(set_versions,), daemon=True).start()
+        health.retrying = generation = health.generation
+    threading.Thread(target=retry_until_applied, args=(set_versions, generation), daemon=True).start()
 
 
-def retry_until_applied(set_versions):
-    try:
-        while True:
-            time.sleep(retry_seconds())
-            try:
-                apply_missed(set_versions, force=True)
-                return
-            except Exception:
-                logger.warning("Page cache: the cache still does not take the missed invalidations")
-            finally:
-                connections.close_all()  # this thread's own connections
-    finally:
-        with health.lock:
-            health.retrying = False
+def retry_until_applied(set_versions, generation):
+    while True:
+        health.wake_retry.wait(retry_seconds())
+        health.wake_retry.clear()
+        if health.generation != generation:
+            return
+        try:
+            apply_missed(set_versions, force=True)
+            break
+        except Exception:
+            logger.warning("Page cache: the cache still does not take the missed invalidations")
+        finally:
+            connections.close_all()  # this thread's own connections
+    with health.lock:
+        if health.retrying == generation:
+            health.retrying = None
 
 
 def reset():
     """Forget what this process knew of the cache (another cache was configured)."""
-    health.skip_until = 0.0
-    health.settle(health.doubts)
+    with health.lock:
+        health.skip_until = 0.0
+        health.settled = health.doubts
+        health.generation += 1
+    health.wake_retry.set()  # a retry waiting on the old cache stops now
 
 
 @receiver(setting_changed)

@@ -114,3 +114,52 @@ class Browser:
 
 def csrf_token(html):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+class RedisServer:
+    """A Redis of the test's own on a free port that keeps its data on disk (as a production
+    Redis with persistence does), so that it can be stopped and started again with it."""
+
+    def __init__(self, directory):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
+             "--appendonly", "yes", "--save", ""],  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"redis-server on port {self.port} did not answer in 10 s")
+
+    def stop(self):
+        """Shut down with its data written to disk."""
+        if self.process and self.process.poll() is None:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(b"SHUTDOWN\r\n")
+            self.process.wait(timeout=10)
+
+
+class SilentServer:
+    """A TCP server that accepts connections and never answers: a hung cache or mail server."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+
+    def close(self):
+        self.listener.close()

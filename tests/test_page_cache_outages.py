@@ -1,0 +1,232 @@
+"""The page cache under faults and hostile input: an invalidation missed in a cache outage is
+applied before any page is served from that cache again, a hung cache costs one timeout every
+few seconds, made-up page numbers cannot fill the cache or evict the rate-limit counters, and a
+forwarded prefix cannot choose the page other readers get.
+
+These tests use a transactional database: invalidation happens when a change commits.
+"""
+
+import time
+
+import pytest
+from django.test import Client
+
+from articles.models import Article
+from pagecache import outages
+from pagecache.models import MissedInvalidation
+from pagecache.store import page_cache
+from tests.factories import ArticleFactory, comment_form_data
+from tests.servers import RedisServer, SilentServer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def redis_caches(url, timeout=1.0):
+    """CACHES as settings.py makes them for a Redis at `url`."""
+
+    def redis_cache(**pool_options):
+        return {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "smpinfo",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": timeout,
+                "SOCKET_TIMEOUT": timeout,
+                "CONNECTION_POOL_KWARGS": pool_options,
+            },
+        }
+
+    return {"default": redis_cache(), "pages": redis_cache(redis_connect_func=outages.redis_connect_func)}
+
+
+def page(url, **extra):
+    """A new anonymous reader's request."""
+    return Client().get(url, **extra)
+
+
+def cached_page_keys():
+    return [key for key in page_cache()._cache if ":readers-page:page:" in key]
+
+
+# A cache that restarts with its old data -------------------------------------------------------
+
+
+@pytest.fixture
+def persistent_redis(tmp_path, settings):
+    redis = RedisServer(tmp_path)
+    redis.start()
+    settings.CACHES = redis_caches(redis.url)
+    settings.PAGE_CACHE_RETRY_SECONDS = 60  # the background retry stays out of these tests
+    yield redis
+    redis.stop()
+
+
+def restart_as_another_process(redis):
+    """Start Redis again with the data it had, and forget what this process saw of the outage,
+    as an app server that served nothing during it would."""
+    redis.start()
+    outages.reset()
+
+
+def test_an_article_unpublished_while_the_cache_was_down_is_gone_when_it_comes_back(persistent_redis):
+    article = ArticleFactory()
+    for url in (article.get_absolute_url(), "/", "/feed/", "/sitemap.xml"):
+        page(url)
+        assert page(url)["X-Page-Cache"] == "hit"
+
+    persistent_redis.stop()
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    assert MissedInvalidation.objects.exists()
+    restart_as_another_process(persistent_redis)
+
+    assert page(article.get_absolute_url()).status_code == 404
+    for url in ("/", "/feed/", "/sitemap.xml"):
+        response = page(url)
+        assert response["X-Page-Cache"] == "miss"
+        assert article.title not in response.content.decode()
+    assert not MissedInvalidation.objects.exists()
+
+
+def test_a_thread_closed_while_the_cache_was_down_has_no_form_when_it_comes_back(persistent_redis):
+    article = ArticleFactory(comments_open=True)
+    page(article.get_absolute_url())
+    assert 'name="body"' in page(article.get_absolute_url()).content.decode()
+
+    persistent_redis.stop()
+    article.comments_open = False
+    article.save()
+    restart_as_another_process(persistent_redis)
+
+    html = page(article.get_absolute_url()).content.decode()
+    assert 'name="body"' not in html
+    assert "Comments are closed." in html
+
+
+def test_without_a_missed_invalidation_a_restarted_cache_keeps_serving_its_pages(persistent_redis):
+    article = ArticleFactory()
+    page(article.get_absolute_url())
+
+    persistent_redis.stop()
+    restart_as_another_process(persistent_redis)
+
+    assert page(article.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+def test_the_process_that_missed_an_invalidation_retries_it_until_the_cache_takes_it(persistent_redis, settings):
+    settings.PAGE_CACHE_RETRY_SECONDS = 0.2
+    article = ArticleFactory()
+    page(article.get_absolute_url())
+
+    persistent_redis.stop()
+    article.title = "Renamed while the cache was down"
+    article.save()
+    persistent_redis.start()
+
+    deadline = time.monotonic() + 10
+    while outages.health.retrying is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not MissedInvalidation.objects.exists()
+    outages.reset()  # another process, which saw nothing of the outage
+    assert "Renamed while the cache was down" in page(article.get_absolute_url()).content.decode()
+
+
+# A hung cache ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def hung_cache(settings):
+    server = SilentServer()
+    settings.CACHES = redis_caches(f"redis://127.0.0.1:{server.port}/0", timeout=0.5)
+    settings.PAGE_CACHE_RETRY_SECONDS = 30
+    yield server
+    server.close()
+
+
+def timed(url):
+    started = time.monotonic()
+    response = page(url)
+    return response, time.monotonic() - started
+
+
+def test_after_one_timeout_pages_are_served_without_waiting_on_a_hung_cache(hung_cache):
+    article = ArticleFactory()
+    outages.reset()  # saving the article met the hung cache: start again with a closed breaker
+
+    first, waited = timed(article.get_absolute_url())
+    assert first.status_code == 200
+    assert waited >= 0.5
+
+    for url in (article.get_absolute_url(), "/", "/feed/"):
+        response, seconds = timed(url)
+        assert response.status_code == 200
+        assert "X-Page-Cache" not in response
+        assert seconds < 0.4
+
+
+@pytest.mark.parametrize("url", ["/healthz", "/search/?q=redness"])
+def test_health_checks_and_searches_never_wait_on_the_page_cache(hung_cache, url):
+    outages.reset()
+    response, seconds = timed(url)
+
+    assert response.status_code == 200
+    assert seconds < 0.4
+
+
+def test_a_change_made_while_the_cache_hangs_is_kept_until_it_answers(hung_cache):
+    article = ArticleFactory()  # meets the hung cache once: the breaker opens
+    MissedInvalidation.objects.all().delete()
+
+    article.title = "Changed while the cache hung"
+    started = time.monotonic()
+    article.save()
+
+    assert time.monotonic() - started < 0.4  # the editor does not wait on the cache either
+    assert "articles" in set(MissedInvalidation.objects.values_list("scope", flat=True))
+
+
+# Made-up page numbers -------------------------------------------------------------------------
+
+
+def test_made_up_page_numbers_are_served_but_never_stored(client):
+    article = ArticleFactory(comments_open=True)
+    page(article.get_absolute_url())
+    stored = len(cached_page_keys())
+
+    for number in range(2, 402):
+        assert page(f"{article.get_absolute_url()}?page={number}").status_code == 200
+    for value in ("0", "-1", "01", "last", "1e3", "²", "9" * 30):
+        assert page(f"/?page={value}").status_code in (200, 404)
+
+    assert len(cached_page_keys()) == stored
+
+
+def test_a_page_flood_does_not_evict_the_comment_rate_limit(settings):
+    settings.COMMENTS_RATE_LIMIT = "3/10m"
+    settings.COMMENTS_MIN_SUBMIT_SECONDS = 0
+    article = ArticleFactory(comments_open=True)
+    reader = Client()
+    for number in range(3):
+        response = reader.post(f"/articles/{article.slug}/comments/", comment_form_data(article, body=f"Note {number}"))
+        assert response.status_code == 303
+
+    for number in range(400):
+        page(f"/articles/{article.slug}/?page={number}&utm={number}")
+        page(f"/no-such-page-{number}/")
+
+    response = reader.post(f"/articles/{article.slug}/comments/", comment_form_data(article, body="One more"))
+    assert response.status_code == 429
+
+
+# Forwarded prefixes ---------------------------------------------------------------------------
+
+
+def test_a_page_built_under_a_forwarded_prefix_is_never_served_to_other_readers():
+    article = ArticleFactory()
+    # What gunicorn makes of a SCRIPT_NAME header when it trusts it: a prefix, apart from the path.
+    forged = page(article.get_absolute_url(), SCRIPT_NAME="/x9")
+    assert f"/x9{article.get_absolute_url()}" in forged.content.decode()
+
+    response = page(f"/x9{article.get_absolute_url()}")
+    assert response.status_code == 404
+    assert page(article.get_absolute_url())["X-Page-Cache"] == "miss"
+    assert "/x9/" not in page(article.get_absolute_url()).content.decode()
