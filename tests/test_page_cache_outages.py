@@ -112,7 +112,9 @@ def test_without_a_missed_invalidation_a_restarted_cache_keeps_serving_its_pages
     assert page(article.get_absolute_url())["X-Page-Cache"] == "hit"
 
 
-def test_the_process_that_missed_an_invalidation_retries_it_until_the_cache_takes_it(persistent_redis, settings):
+def test_the_process_that_missed_an_invalidation_retries_it_until_the_cache_takes_it(
+    persistent_redis, settings
+):
     settings.PAGE_CACHE_RETRY_SECONDS = 0.2
     article = ArticleFactory()
     page(article.get_absolute_url())
@@ -206,8 +208,8 @@ def test_a_page_flood_does_not_evict_the_comment_rate_limit(settings):
     article = ArticleFactory(comments_open=True)
     reader = Client()
     for number in range(3):
-        response = reader.post(f"/articles/{article.slug}/comments/", comment_form_data(article, body=f"Note {number}"))
-        assert response.status_code == 303
+        data = comment_form_data(article, body=f"Note {number}")
+        assert reader.post(f"/articles/{article.slug}/comments/", data).status_code == 303
 
     for number in range(400):
         page(f"/articles/{article.slug}/?page={number}&utm={number}")
