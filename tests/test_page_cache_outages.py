@@ -9,6 +9,7 @@ These tests use a transactional database: invalidation happens when a change com
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from articles.models import Article
@@ -16,7 +17,7 @@ from pagecache import outages
 from pagecache.models import MissedInvalidation
 from pagecache.store import page_cache
 from tests.factories import ArticleFactory, comment_form_data
-from tests.servers import RedisServer, SilentServer
+from tests.servers import AppServer, Browser, RedisServer, SilentServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -232,3 +233,31 @@ def test_a_page_built_under_a_forwarded_prefix_is_never_served_to_other_readers(
     assert response.status_code == 404
     assert page(article.get_absolute_url())["X-Page-Cache"] == "miss"
     assert "/x9/" not in page(article.get_absolute_url()).content.decode()
+
+
+# Across processes, as deployed --------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="app servers need PostgreSQL (DATABASE_URL); CI runs it"
+)
+def test_an_app_server_that_saw_nothing_of_the_outage_serves_the_change_made_during_it(persistent_redis):
+    """gunicorn with the site's settings on a Redis with persistence; the change is made by
+    another process (this one) while Redis is down, and the server never met the outage."""
+    article = ArticleFactory(title="Before the outage")
+    server = AppServer(extra_env={"REDIS_URL": persistent_redis.url})
+    try:
+        server.wait_until_ready()
+        Browser().get(f"{server.url}{article.get_absolute_url()}")
+        html, headers = Browser().get(f"{server.url}{article.get_absolute_url()}")
+        assert headers["X-Page-Cache"] == "hit"
+
+        persistent_redis.stop()
+        Article.objects.filter(pk=article.pk).update(title="Changed during the outage")
+        persistent_redis.start()
+
+        html, headers = Browser().get(f"{server.url}{article.get_absolute_url()}")
+        assert "Changed during the outage" in html
+        assert headers["X-Page-Cache"] == "miss"
+    finally:
+        server.stop()
