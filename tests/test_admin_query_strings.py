@@ -1,6 +1,6 @@
-"""Whatever query string the site's admin changelists get, from any role, they answer without a 500:
-a bad filter value shows an empty or unfiltered list, or Django's own "invalid lookup" page
-(property-based, hypothesis)."""
+"""Whatever query string the site's admin changelists and reader pages get, from any role, they
+answer without a 500: a bad filter value shows an empty or unfiltered list, or Django's own
+"invalid lookup" page (property-based, hypothesis)."""
 
 import pytest
 from django.contrib import admin
@@ -9,7 +9,8 @@ from django.urls import reverse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from articles.models import SitePage
+from tests.factories import ArticleFactory, AuthorFactory, CommentFactory, UserFactory
 from tests.strategies import NASTY_STRINGS, fuzz_settings
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +30,15 @@ VALUES = st.one_of(
     st.text(max_size=20),
     st.integers().map(str),
 )
-QUERIES = st.dictionaries(st.one_of(st.sampled_from(PARAMETERS), st.text(max_size=12)), VALUES, max_size=3)
+QUERIES = st.dictionaries(
+    st.one_of(st.sampled_from([*PARAMETERS, "page"]), st.text(max_size=12)), VALUES, max_size=3
+)
 
 ROLES = {
     "superuser": {"is_superuser": True},
     "editor": {"groups": ["Editors"]},
     "moderator": {"groups": ["Moderators"]},
+    "reviewer": {"groups": ["Reviewers"]},
 }
 
 
@@ -72,6 +76,34 @@ def test_no_query_string_makes_an_admin_changelist_fail(role):
         assert response.status_code < 500, (url, query)
 
     changelist()
+
+
+@pytest.mark.parametrize("role", [None, *ROLES])
+def test_no_query_string_makes_a_reader_page_fail(role):
+    author = AuthorFactory()
+    article = ArticleFactory(side_effects=1, comments_open=True)
+    article.authors.add(author)
+    CommentFactory(article=article, status="approved")
+    site_page = SitePage.objects.create(slug="about-us", title="About us", body="Who we are.")
+    browser = Client(raise_request_exception=False)
+    if role:
+        browser.force_login(UserFactory(username=role, is_staff=True, **ROLES[role]))
+    urls = [
+        "/", article.get_absolute_url(), author.get_absolute_url(), site_page.get_absolute_url(),
+        "/search/", "/feed/", "/feed/atom/", "/sitemap.xml", "/robots.txt", "/healthz",
+    ]  # fmt: skip
+
+    @fuzz_settings(40)
+    @given(url=st.sampled_from(urls), query=QUERIES)
+    @example(url="/", query={"page": "²"})
+    @example(url="/", query={"page": "99999999999999999999999"})
+    @example(url="/search/", query={"q": "\x00", "page": "-1"})
+    @example(url="/feed/", query={"page": "last"})
+    def reader_page(url, query):
+        response = browser.get(url, query)
+        assert response.status_code < 500, (url, query)
+
+    reader_page()
 
 
 @pytest.mark.parametrize(
