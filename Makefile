@@ -20,6 +20,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
+# The mail sender (deliver_mail) runs in the background and stops when gunicorn stops, however it stops.
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py refresh_article_content
@@ -29,8 +30,10 @@ run: $(VENV)/.installed-run
 	@echo "smpinfo is starting at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
 	@echo "Make an admin account with:  $(BIN)/python manage.py createsuperuser"
 	@echo "then log in at http://$(HOST):$(PORT)/admin/"
+	@echo "Email is queued in the database and sent by manage.py deliver_mail, started beside gunicorn."
 	@echo ""
-	$(BIN)/gunicorn --config gunicorn.conf.py smpinfo.wsgi
+	$(BIN)/python manage.py deliver_mail & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/gunicorn --config gunicorn.conf.py smpinfo.wsgi
 
 # axe-core, injected into pages by the accessibility tests (tests/e2e).
 node_modules/.package-lock.json: package.json package-lock.json

@@ -1,21 +1,20 @@
 """Medical review: who is told about a review, and which articles are due for one.
 
-Email goes out after the transaction commits, and a mail failure is logged, never
-raised: the review itself is already stored.
+Email is queued in the transaction of the review that causes it (so it goes out once
+that commits), and a failure to queue it is logged, never raised: the review is kept.
 """
 
 import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Review, ReviewReminder, review_interval
-from articles.staff_email import group_emails, one_line
+from articles.staff_email import group_emails, one_line, queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +38,13 @@ def author_emails(article):
 
 
 def review_recorded(sender, instance, created, **kwargs):
-    """post_save receiver of Review: a new "changes requested" is emailed once stored."""
+    """post_save receiver of Review: a new "changes requested" is emailed, in the review's transaction."""
     if created and instance.outcome == Review.Outcome.CHANGES_REQUESTED:
-        transaction.on_commit(lambda: notify_changes_requested(instance))
+        notify_changes_requested(instance)
 
 
 def notify_changes_requested(review):
-    """Email the note to the article's authors and the Editors. Returns whether it was sent."""
+    """Email the note to the article's authors and the Editors. Returns whether it was queued."""
     article = review.article
     recipients = sorted(author_emails(article) | group_emails(EDITORS))
     if not recipients:
@@ -61,7 +60,7 @@ def notify_changes_requested(review):
         },
     )
     try:
-        send_mail(subject, body, None, recipients)
+        queue_email(subject, body, recipients)
     except Exception:
         logger.exception("Could not email the review of article %s (review %s)", article.pk, review.pk)
         return False
@@ -85,9 +84,9 @@ class NothingToSend(Exception):
 def send_review_reminders(today=None):
     """Email every active Reviewer one digest of the articles due for review, at most once a day.
 
-    Returns the ReviewReminder recorded. The day is claimed in the database before the
-    mail goes out (so two runs at once send one digest) and given back if sending fails,
-    so the next run tries again.
+    Returns the ReviewReminder recorded. The day is recorded in the transaction that
+    queues the digest: two runs at once queue one digest, and if it cannot be queued the
+    day is not recorded, so the next run tries again.
     """
     today = today or timezone.localdate()
     if ReviewReminder.objects.filter(sent_on=today).exists():
@@ -99,12 +98,6 @@ def send_review_reminders(today=None):
     if not recipients:
         raise NothingToSend("No active member of Reviewers has an email address.")
     count = len(never_reviewed) + len(overdue)
-    with transaction.atomic():
-        reminder, created = ReviewReminder.objects.get_or_create(
-            sent_on=today, defaults={"article_count": count, "recipient_count": len(recipients)}
-        )
-    if not created:
-        raise NothingToSend(f"The reminder of {today} was already sent.")
     body = render_to_string(
         "articles/email/review_reminder.txt",
         {
@@ -116,11 +109,13 @@ def send_review_reminders(today=None):
         },
     )
     subject = f"[smpinfo] {count} article{'s' if count != 1 else ''} due for medical review"
-    try:
-        send_mail(subject, body, None, recipients)
-    except Exception:
-        reminder.delete()
-        raise
+    with transaction.atomic():
+        reminder, created = ReviewReminder.objects.get_or_create(
+            sent_on=today, defaults={"article_count": count, "recipient_count": len(recipients)}
+        )
+        if not created:
+            raise NothingToSend(f"The reminder of {today} was already sent.")
+        queue_email(subject, body, recipients)
     return reminder
 
 

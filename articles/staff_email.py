@@ -1,6 +1,8 @@
-"""Who on the staff gets an email, and how its subject line is made safe."""
+"""Who on the staff gets an email, how its subject line is made safe, and how it is sent."""
 
 from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
 
 
 def group_emails(group_name):
@@ -12,3 +14,14 @@ def group_emails(group_name):
 def one_line(text):
     """Text safe for an email header: line breaks and runs of white space become one space."""
     return " ".join(str(text).split())
+
+
+def queue_email(subject, body, recipients):
+    """Put one email on the site's mail queue (EMAIL_BACKEND, settings.py): a row written in
+    the caller's transaction, so it goes out once that commits and never if it rolls back.
+
+    In a savepoint of its own: if the row cannot be written, the error is raised to the
+    caller and the caller's own changes (the comment, the review) can still be committed.
+    """
+    with transaction.atomic():
+        send_mail(subject, body, None, recipients)

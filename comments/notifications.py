@@ -3,11 +3,9 @@
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 
-from articles.staff_email import group_emails, one_line
+from articles.staff_email import group_emails, one_line, queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -20,18 +18,22 @@ def moderator_emails():
 
 
 def notify_moderators(comment, admin_url):
-    """Send one email about a held comment. A failure is logged, never raised."""
+    """Queue one email about a held comment. A failure is logged, never raised."""
     recipients = moderator_emails()
     if not recipients:
         return
     subject = f"[smpinfo] Comment awaiting moderation on “{one_line(comment.article.title)}”"
     body = render_to_string("comments/email/comment_held.txt", {"comment": comment, "admin_url": admin_url})
     try:
-        send_mail(subject, body, None, recipients)
+        queue_email(subject, body, recipients)
     except Exception:
         logger.exception("Could not email moderators about held comment %s", comment.pk)
 
 
 def notify_moderators_on_commit(comment, admin_url):
-    """Email only once the comment is safely stored; a rolled-back comment sends nothing."""
-    transaction.on_commit(lambda: notify_moderators(comment, admin_url))
+    """Email the moderators once the comment is committed, and never for a comment rolled back.
+
+    The email is queued now, in the comment's transaction: the sender cannot see it before
+    the commit, and it cannot be lost between the commit and a later step.
+    """
+    notify_moderators(comment, admin_url)

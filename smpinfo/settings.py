@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "reversion",  # article history: every admin save is a revision with its side effects
     "reversion_compare",
     "axes",  # admin login throttling
+    "mailer",  # the email queue (django-mailer): see "Email" below
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5's CSS and JS as static files
@@ -296,21 +297,33 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Email: console by default; EMAIL_URL (smtp://user:pass@host:587/?tls=True) or Django's EMAIL_*.
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Email: every message is queued in the database, in the transaction of the change that
+# causes it, and `manage.py deliver_mail` (a process of its own) delivers it through the
+# backend that EMAIL_URL (smtp://user:pass@host:587/?tls=True) or Django's EMAIL_* name,
+# the console by default. A reader's request never talks to a mail server.
+# The queue is django-mailer: its backend queues whatever Django's send_mail sends, and it
+# sends each message inside a transaction that locks its row (NOWAIT on PostgreSQL), so
+# several senders never send one message twice, and a sender that dies mid-send leaves it
+# queued. Not django-post-office: it renders every queued subject and body as a Django
+# template (a comment with "{{" in it is changed) and keeps senders apart with a lock file,
+# on one machine only. Not django-tasks with django-tasks-db: no retries, and a task that
+# dies mid-run stays "running" for ever; its email backend would be ours to write.
+EMAIL_BACKEND = "mailer.backend.DbBackend"
+MAILER_EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Seconds the sender waits on each step of an SMTP conversation before it defers the message.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 5, minimum=1)
 if env("EMAIL_URL"):
     try:
         _email = dj_email_url.parse(env("EMAIL_URL"))
     except (KeyError, ValueError) as error:
         raise ImproperlyConfigured(f"EMAIL_URL could not be read: {error}") from None
-    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    MAILER_EMAIL_BACKEND = _email["EMAIL_BACKEND"]
     EMAIL_HOST = _email["EMAIL_HOST"] or EMAIL_HOST
     EMAIL_PORT = _email["EMAIL_PORT"] or EMAIL_PORT
     EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
@@ -318,6 +331,19 @@ if env("EMAIL_URL"):
     EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
     EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
     EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or EMAIL_TIMEOUT
+if MAILER_EMAIL_BACKEND == EMAIL_BACKEND:
+    raise ImproperlyConfigured(
+        "EMAIL_BACKEND names the mail queue itself; name the backend that delivers the mail "
+        "(e.g. django.core.mail.backends.smtp.EmailBackend): every email is queued anyway."
+    )
+# The sender (smpinfo/mail_queue.py): locked rows keep several senders apart (on SQLite,
+# the IMMEDIATE transactions above), so no lock file, which a crash would leave behind.
+# Any failure defers the message instead of stopping the sender at it; deferred mail is
+# tried again every EMAIL_RETRY_SECONDS for a day, then stays in the admin's queue.
+MAILER_USE_FILE_LOCK = False
+MAILER_ERROR_HANDLER = "smpinfo.mail_queue.defer_failed_message"
+EMAIL_RETRY_SECONDS = 600
+MAILER_EMAIL_MAX_RETRIES = 24 * 60 * 60 // EMAIL_RETRY_SECONDS
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "smpinfo <noreply@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
@@ -397,5 +423,6 @@ LOGGING = {
         # 4xx answers are already in the request line; server errors keep their traceback.
         "django.request": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
         "axes": {"level": "WARNING"},
+        "mailer": {"level": "WARNING"},  # its INFO lines name every recipient
     },
 }

@@ -4,6 +4,8 @@ import logging
 
 import pytest
 from django.core import mail
+from django.db import transaction
+from mailer.models import Message
 
 from comments.models import Comment
 from tests.factories import ArticleFactory, UserFactory, post_comment
@@ -61,19 +63,20 @@ def test_no_email_for_published_or_spam_comments(
     assert mail.outbox == []
 
 
-def test_email_is_sent_only_after_the_comment_is_committed(
-    client, moderators, django_capture_on_commit_callbacks
+def test_email_is_queued_in_the_comment_transaction_and_never_for_a_comment_rolled_back(
+    client, moderators, settings
 ):
+    settings.EMAIL_BACKEND = "mailer.backend.DbBackend"  # the site's mail queue (tests/test_email_queue.py)
     article = ArticleFactory()
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with pytest.raises(RuntimeError), transaction.atomic():
         post_comment(client, article)
+        assert Message.objects.count() == 1  # not sent: a sender sees it once the comment is committed
+        raise RuntimeError("the transaction fails after the comment was saved")
 
     assert mail.outbox == []
-    assert Comment.objects.count() == 1
-    for callback in callbacks:
-        callback()
-    assert len(mail.outbox) == 1
+    assert not Comment.objects.exists()
+    assert not Message.objects.exists()
 
 
 def test_failing_email_backend_does_not_lose_the_comment(

@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import dateformat, formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
+from mailer.models import Message
 from reversion.models import Version
 
 from articles.models import Article, Review
@@ -617,17 +618,18 @@ def test_changes_requested_emails_the_authors_and_editors(
     assert f"https://smp.example/admin/articles/article/{article_with_authors.pk}/change/" in message.body
 
 
-def test_changes_requested_email_waits_for_the_commit(
-    reviewer_client, article_with_authors, django_capture_on_commit_callbacks
+def test_changes_requested_email_is_queued_in_the_review_transaction(
+    reviewer_client, article_with_authors, settings
 ):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        saved(record_review(reviewer_client, article_with_authors, outcome=CHANGES_REQUESTED, note="Fix it."))
+    settings.EMAIL_BACKEND = "mailer.backend.DbBackend"  # the site's mail queue (tests/test_email_queue.py)
+
+    saved(record_review(reviewer_client, article_with_authors, outcome=CHANGES_REQUESTED, note="Fix it."))
 
     assert mail.outbox == []
     assert Review.objects.count() == 1
-    for callback in callbacks:
-        callback()
-    assert len(mail.outbox) == 1
+    assert [message.subject for message in Message.objects.all()] == [
+        "[smpinfo] Changes requested to “Blue dots”"
+    ]
 
 
 def test_correcting_a_request_for_changes_sends_no_second_email(
