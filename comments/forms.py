@@ -1,43 +1,76 @@
 """The reader's comment form, with its anti-spam fields."""
 
+import logging
+import secrets
 import time
-from datetime import timedelta
 from functools import lru_cache
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
 from django import forms
 from django.core import signing
+from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils import timezone
+from django.middleware.csrf import get_token
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from comments.models import BODY_MAX_LENGTH, Comment
+from comments.models import BODY_MAX_LENGTH, DUPLICATE_MESSAGE, Comment, normalize_email
+
+logger = logging.getLogger(__name__)
 
 FORM_TOKEN_SALT = "comments.form-token"
 FORM_TOKEN_MAX_AGE = 2 * 60 * 60  # a form older than two hours must be sent again
-DUPLICATE_WINDOW = timedelta(days=1)
 FORM_TOKEN_PLACEHOLDER = "comment-form-token-placeholder"
+EXPIRED_MESSAGE = "This form has expired or was changed. Please check your comment and send it again."
+ALREADY_SENT_MESSAGE = (
+    "This form was already sent once. If your comment is not on the page, it may be waiting for a "
+    "moderator; to send it again, check it and press “Send comment”."
+)
 
 
-def make_form_token(article, issued_at=None):
-    """A signed token binding the form to one article (or its primary key) and to the
-    moment it was shown."""
+def browser_key(request):
+    """A digest of the reader's CSRF secret: what binds a form token to the browser it was shown in.
+
+    Django keeps the secret of the CSRF cookie in request.META["CSRF_COOKIE"]. A request
+    without one (no request at all, or a POST without the cookie, which the CSRF check
+    refuses on the real site) gives the empty key.
+    """
+    secret = request.META.get("CSRF_COOKIE") if request is not None else None
+    return salted_hmac(f"{FORM_TOKEN_SALT}.browser", secret).hexdigest()[:24] if secret else ""
+
+
+def make_form_token(article, request=None, issued_at=None):
+    """A signed token binding the form to one article (or its primary key), the moment it was
+    shown, the reader's browser (through its CSRF cookie) and a one-time nonce.
+
+    With a request, the reader gets a CSRF cookie if they had none (get_token), as the
+    form's own {% csrf_token %} would give them.
+    """
+    if request is not None:
+        get_token(request)
     issued = time.time() if issued_at is None else issued_at
-    article_pk = getattr(article, "pk", article)
-    return signing.dumps({"article": article_pk, "issued": round(issued, 3)}, salt=FORM_TOKEN_SALT)
+    return signing.dumps(
+        {
+            "article": getattr(article, "pk", article),
+            "issued": round(issued, 3),
+            "browser": browser_key(request),
+            "nonce": secrets.token_urlsafe(12),
+        },
+        salt=FORM_TOKEN_SALT,
+    )
 
 
 def renew_form_token(request, stored_token):
-    """Page-cache hole (settings.PAGE_CACHE_HOLES): a cached page's form gets a token
-    issued now, for the article its stored token was made for.
+    """Page-cache hole (settings.PAGE_CACHE_HOLES): a cached page's form gets a token issued
+    now, for this reader's browser and the article its stored token was made for.
 
     Text that only looks like the form's field (an editor's code example) is not a
     token the site signed: it is left as written.
     """
     try:
-        return make_form_token(form_token_article(stored_token))
+        return make_form_token(form_token_article(stored_token), request)
     except signing.BadSignature:
         return stored_token
 
@@ -48,6 +81,21 @@ def form_token_article(token):
     return signing.loads(token, salt=FORM_TOKEN_SALT)["article"]
 
 
+def use_form_token(nonce):
+    """Record the one use of the token with this nonce; False when it was used before.
+
+    Kept in the default cache (shared by every app server, where pages cannot evict it) for
+    as long as the token is valid. If the cache is down the token is accepted and the
+    failure logged: an outage of the cache must not stop readers from commenting, and the
+    token is still bound to the reader's browser.
+    """
+    try:
+        return cache.add(f"comments:form-token-used:{nonce}", 1, FORM_TOKEN_MAX_AGE + 60)
+    except Exception:
+        logger.warning("Comment form token accepted without its single-use check: the cache did not answer")
+        return True
+
+
 def has_control_characters(text):
     return any(ord(char) < 32 or 0x7F <= ord(char) < 0xA0 for char in text)
 
@@ -55,9 +103,9 @@ def has_control_characters(text):
 class CommentForm(forms.ModelForm):
     """Name, email and comment, plus a honeypot and a signed form token.
 
-    The token is re-issued every time the form is shown, including when it is
-    shown again with errors, so a reader who fixes a mistake is never refused
-    for a stale token.
+    The token is good for one comment, from the browser it was shown in. It is
+    re-issued every time the form is shown, including when it is shown again with
+    errors, so a reader who fixes a mistake is never refused for a stale token.
     """
 
     honeypot = forms.CharField(
@@ -86,18 +134,24 @@ class CommentForm(forms.ModelForm):
             "author_email": forms.EmailInput(attrs={"autocomplete": "email"}),
         }
 
-    def __init__(self, article, *args, **kwargs):
+    def __init__(self, article, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.article = article
+        self.request = request
         self.seconds_to_submit = None
         if not self.is_bound:
-            self.initial["form_token"] = make_form_token(article)
+            self.initial["form_token"] = make_form_token(article, request)
         self.fields["author_email"].required = True
 
     def refresh_token(self):
         """Give a form that is shown again a new token, keeping everything the reader typed."""
         self.data = self.data.copy()
-        self.data[self.add_prefix("form_token")] = make_form_token(self.article)
+        self.data[self.add_prefix("form_token")] = make_form_token(self.article, self.request)
+
+    def add_duplicate_error(self):
+        """The comment turned out to be a duplicate when it was stored (the database's
+        unique constraint): say so as the form's own error."""
+        self.add_error(None, forms.ValidationError(DUPLICATE_MESSAGE, code="duplicate"))
 
     def clean_author_name(self):
         name = self.cleaned_data["author_name"]
@@ -106,48 +160,46 @@ class CommentForm(forms.ModelForm):
         return name
 
     def clean_author_email(self):
-        return self.cleaned_data["author_email"].strip().lower()
+        return normalize_email(self.cleaned_data["author_email"])
 
     def clean(self):
+        """The form token's checks; a form with no other error then uses its token up.
+
+        Duplicates are not looked for here: the database refuses them when the comment is
+        stored (see comments.views.post_comment), which two comments sent at once cannot race.
+        """
         cleaned = super().clean()
-        self.check_form_token(cleaned.get("form_token"))
-        email, body = cleaned.get("author_email"), cleaned.get("body")
-        if email and body:
-            duplicate = Comment.objects.filter(
-                article=self.article,
-                author_email=email,
-                body=body,
-                created_at__gte=timezone.now() - DUPLICATE_WINDOW,
-            )
-            if duplicate.exists():
-                raise forms.ValidationError(
-                    "You have already posted this comment on this article. "
-                    "It may be waiting for a moderator.",
-                    code="duplicate",
-                )
+        nonce = self.check_form_token(cleaned.get("form_token"))
+        if nonce is not None and not self.errors and not use_form_token(nonce):
+            self.add_error(None, forms.ValidationError(ALREADY_SENT_MESSAGE, code="already_sent"))
         return cleaned
 
     def check_form_token(self, token):
-        """Refuse a form that was not shown for this article in the last two hours.
+        """Refuse a form that was not shown for this article, in this browser, in the last two
+        hours; return the token's nonce when it passes.
 
         Records how long the reader took, for the policy's too-fast check.
         """
-        expired = "This form has expired or was changed. Please check your comment and send it again."
         if not token:
             self.add_error(None, "This form is missing its security token. Please send your comment again.")
-            return
+            return None
         try:
             data = signing.loads(token, salt=FORM_TOKEN_SALT)
             issued = float(data["issued"])
-            article_pk = data["article"]
+            article_pk, browser, nonce = data["article"], str(data["browser"]), str(data["nonce"])
         except (signing.BadSignature, KeyError, TypeError, ValueError):
-            self.add_error(None, expired)
-            return
+            self.add_error(None, EXPIRED_MESSAGE)
+            return None
         age = time.time() - issued
-        if article_pk != self.article.pk or not -60 < age <= FORM_TOKEN_MAX_AGE:
-            self.add_error(None, expired)
-            return
+        if (
+            article_pk != self.article.pk
+            or not -60 < age <= FORM_TOKEN_MAX_AGE
+            or not constant_time_compare(browser, browser_key(self.request))
+        ):
+            self.add_error(None, EXPIRED_MESSAGE)
+            return None
         self.seconds_to_submit = max(age, 0.0)
+        return nonce
 
 
 def render_comment_form(form):

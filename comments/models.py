@@ -1,5 +1,6 @@
 """Reader comments, the blocklist moderators keep, and the comment-thread view of an article."""
 
+import hashlib
 import unicodedata
 
 from django.conf import settings
@@ -12,6 +13,30 @@ from pagecache import pages_changed, path_scope
 
 COMMENTS_PER_PAGE = 50
 BODY_MAX_LENGTH = 5000
+DUPLICATE_MESSAGE = "You have already posted this comment on this article. It may be waiting for a moderator."
+
+
+def normalize_email(email):
+    """An email as stored and compared: trimmed and in lower case, so that "Sam@Example.org"
+    and "sam@example.org" are one commenter for duplicates, the first-time rule and erasure."""
+    return (email or "").strip().lower()
+
+
+def duplicate_fingerprint(email, body):
+    """What makes two comments on one article the same comment, as a SHA-256 digest (hex).
+
+    The same email (in any letter case) and the same text, once Unicode-normalised (NFC) with
+    its runs of white space made one space: a comment sent again by a reload, a double click,
+    the back button or a bot. As WordPress does, it is refused for as long as the first one
+    is stored, whatever its status and however long ago: a unique constraint cannot say
+    "within a day", and one that holds forever cannot be raced. A comment without an email
+    (its commenter erased) has no fingerprint and is nobody's duplicate.
+    """
+    email = normalize_email(email)
+    if not email:
+        return None
+    text = " ".join(unicodedata.normalize("NFC", body or "").split())
+    return hashlib.sha256(f"{email}\n{text}".encode()).hexdigest()
 
 
 def comment_permalink(article, page_number, comment_pk):
@@ -118,6 +143,16 @@ class Comment(models.Model):
         related_name="moderated_comments",
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
+    # NULL, not "", for "no fingerprint": NULLs never collide in the unique constraint below.
+    fingerprint = models.CharField(  # noqa: DJ001
+        max_length=64,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The email and text as the reader sent them, hashed "
+        "(comments.models.duplicate_fingerprint): the same comment on the same article is refused. "
+        "Empty once the commenter is erased.",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -138,9 +173,22 @@ class Comment(models.Model):
                 name="comment_pending_article",
             ),
         ]
+        constraints = [
+            # Duplicates are refused by the database, so that comments sent at the same moment
+            # cannot both pass a check made before either is stored. NULLs never collide.
+            models.UniqueConstraint(fields=["article", "fingerprint"], name="comment_unique_fingerprint"),
+        ]
 
     def __str__(self):
         return f"{self.author_name} on {self.article}"
+
+    def save(self, *args, **kwargs):
+        self.author_email = normalize_email(self.author_email)
+        if self._state.adding and self.fingerprint is None:
+            # Taken once, from what the reader sent: a moderator's later correction of the
+            # text neither frees the reader to send the original again nor collides with it.
+            self.fingerprint = duplicate_fingerprint(self.author_email, self.body)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         """The public permalink: the page of the thread that shows this comment."""
@@ -170,14 +218,15 @@ class BlockedPhrase(models.Model):
     """A word or phrase that marks a new comment as spam wherever it appears.
 
     Matched against the commenter's name, email, comment and browser, after both
-    sides are normalised (see comments.moderation.normalize_text).
+    sides are folded (see comments.moderation.fold and readings).
     """
 
     phrase = models.CharField(
         max_length=200,
         unique=True,
-        help_text="Matched as whole words, ignoring case, full-width letters, hidden characters "
-        "and HTML tags. Example: “cheap pills” or “spam-domain.example”.",
+        help_text="Matched as whole words, ignoring case, accents, full-width and look-alike letters, "
+        "hidden characters, HTML tags and character references. Example: “cheap pills” or "
+        "“spam-domain.example”.",
     )
     note = models.CharField(max_length=200, blank=True, help_text="Optional: why it was added.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -19,7 +19,7 @@ def thread_context(request, article, form=None):
     """
     is_open = thread_is_open(article)
     if form is None and is_open:
-        form = CommentForm(article)
+        form = CommentForm(article, request=request)
     page = approved_comments_page(article, request.GET.get("page"))
     page_shows(request, page=page.number)
     return {

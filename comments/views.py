@@ -1,18 +1,29 @@
 """The comment POST endpoint."""
 
+import logging
+
 from django.contrib import messages
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from articles.models import Article
+from articles.reviews import site_link
 from articles.views import render_article
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
 from comments.notifications import notify_moderators_on_commit
 from comments.ratelimit import comment_rate_exceeded, reader_address, retry_after_seconds
+
+logger = logging.getLogger(__name__)
+
+NOT_CHECKED_MESSAGE = (
+    "Your comment could not be checked. Please change it a little and send it again, "
+    "or tell us if it keeps happening."
+)
 
 
 class HttpResponseSeeOther(HttpResponseRedirect):
@@ -24,8 +35,9 @@ def post_comment(request, slug):
     """Store a reader's comment with the status the moderation policy gives it.
 
     Refusals, in order: unknown or unpublished article 404, closed thread 403,
-    rate limit 429, invalid form 400 (the form shown again with everything the
-    reader typed). CSRF is checked before this view runs (403).
+    rate limit 429, invalid form or duplicate 400 (the form shown again with
+    everything the reader typed and a new token). CSRF is checked before this view
+    runs (403).
     """
     article = get_object_or_404(Article.objects.published().for_page(), slug=slug)
     if not thread_is_open(article):
@@ -35,32 +47,50 @@ def post_comment(request, slug):
         response["Retry-After"] = str(retry_after_seconds())
         return response
 
-    form = CommentForm(article, request.POST)
+    form = CommentForm(article, request.POST, request=request)
     if not form.is_valid():
-        form.refresh_token()
         return render_article_with_form(request, article, form)
 
     data = form.cleaned_data
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:500]
-    decision = moderate(
-        article,
-        author_name=data["author_name"],
-        author_email=data["author_email"],
-        body=data["body"],
-        user_agent=user_agent,
-        honeypot=data["honeypot"],
-        seconds_to_submit=form.seconds_to_submit,
-    )
+    try:
+        decision = moderate(
+            article,
+            author_name=data["author_name"],
+            author_email=data["author_email"],
+            body=data["body"],
+            user_agent=user_agent,
+            honeypot=data["honeypot"],
+            seconds_to_submit=form.seconds_to_submit,
+        )
+    except DatabaseError:
+        raise  # the database's outage page says the comment was not saved, with its text
+    except Exception:
+        # The policy reads any text the form accepts; should it ever fail, the reader keeps
+        # their text and a way forward instead of an error page.
+        logger.exception("Could not moderate a comment on article %s", article.pk)
+        form.add_error(None, NOT_CHECKED_MESSAGE)
+        return render_article_with_form(request, article, form)
     comment = form.save(commit=False)
     comment.article = article
     comment.status = decision.status
     comment.status_reason = decision.reason
     comment.ip_address = reader_address(request)
     comment.user_agent = user_agent
-    comment.save()
+    try:
+        # A savepoint: the rest of the request's transaction (if any) outlives a duplicate.
+        with transaction.atomic():
+            comment.save()
+    except IntegrityError:
+        duplicate = Comment.objects.filter(article=article, fingerprint=comment.fingerprint)
+        if comment.fingerprint is None or not duplicate.exists():
+            raise
+        form.add_duplicate_error()
+        return render_article_with_form(request, article, form)
 
     if comment.status == Comment.Status.PENDING:
-        admin_url = request.build_absolute_uri(reverse("admin:comments_comment_change", args=[comment.pk]))
+        # From SITE_URL, not the Host header a commenter chose.
+        admin_url = site_link(reverse("admin:comments_comment_change", args=[comment.pk]))
         notify_moderators_on_commit(comment, admin_url)
     if comment.status == Comment.Status.APPROVED:
         messages.success(request, "Thank you! Your comment is published.")
@@ -73,5 +103,7 @@ def post_comment(request, slug):
 
 
 def render_article_with_form(request, article, form):
-    """The article page again, status 400, with the form's errors and the reader's text."""
+    """The article page again, status 400, with the form's errors, the reader's text and a
+    new form token."""
+    form.refresh_token()
     return render_article(request, article, status=400, comment_form=form)

@@ -6,8 +6,10 @@ from importlib import import_module
 
 import factory
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import RequestFactory
 from django.utils import timezone
 
 from articles.models import Article, Author, Reference, Review, SideEffect
@@ -116,24 +118,40 @@ class CommentFactory(factory.django.DjangoModelFactory):
     user_agent = "Mozilla/5.0 (test)"
 
 
-def comment_form_data(article, seconds_ago=30, **overrides):
-    """What a reader's browser sends: the three fields plus the form's own anti-spam fields."""
+def comment_form_data(article, seconds_ago=30, client=None, **overrides):
+    """What a reader's browser sends: the three fields plus the form's own anti-spam fields.
+
+    The form token is bound to the CSRF cookie of `client` (a test client), if it has one, as the
+    page would have bound it; else to a browser without a CSRF cookie.
+    """
     data = {
         "author_name": "Sam Reader",
         "author_email": "sam@example.org",
         "body": "Thanks, this helped me prepare for my first session.",
         "honeypot": "",
-        "form_token": make_form_token(article, issued_at=time.time() - seconds_ago),
+        "form_token": make_form_token(article, browser_request(client), issued_at=time.time() - seconds_ago),
     }
     data.update(overrides)
     return data
+
+
+def browser_request(client):
+    """A request from the browser of `client` as the CSRF middleware sees it, or None without a cookie."""
+    cookie = client.cookies.get(settings.CSRF_COOKIE_NAME) if client is not None else None
+    if cookie is None:
+        return None
+    request = RequestFactory().get("/")
+    request.META["CSRF_COOKIE"] = cookie.value
+    return request
 
 
 def post_comment(client, article, request=None, **fields):
     """POST the comment form of `article` as a reader's browser does (`fields` override its data);
     `request` holds extra request arguments (REMOTE_ADDR=..., follow=True)."""
     return client.post(
-        f"/articles/{article.slug}/comments/", comment_form_data(article, **fields), **(request or {})
+        f"/articles/{article.slug}/comments/",
+        comment_form_data(article, client=client, **fields),
+        **(request or {}),
     )
 
 

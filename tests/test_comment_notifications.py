@@ -22,7 +22,10 @@ def moderators(db):
     ]
 
 
-def test_one_email_per_held_comment_to_the_moderators(client, moderators, django_capture_on_commit_callbacks):
+def test_one_email_per_held_comment_to_the_moderators(
+    client, moderators, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://smpinfo.example"
     article = ArticleFactory(title="Blue dots")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -33,7 +36,7 @@ def test_one_email_per_held_comment_to_the_moderators(client, moderators, django
     assert sorted(message.to) == ["max@clinic.example", "mia@clinic.example"]
     assert message.subject == "[smpinfo] Comment awaiting moderation on “Blue dots”"
     comment = Comment.objects.get()
-    assert f"http://testserver/admin/comments/comment/{comment.pk}/change/" in message.body
+    assert f"https://smpinfo.example/admin/comments/comment/{comment.pk}/change/" in message.body
     assert "Is blueness permanent?" in message.body
     assert "Every new comment is held for moderation." in message.body
 

@@ -12,9 +12,9 @@ ANONYMOUS = "Anonymous"
 
 class Command(BaseCommand):
     help = (
-        "Anonymize every comment sent with EMAIL: the name becomes “Anonymous”, the email and "
-        "browser are blanked and the IP address removed; the text stays. With --delete, the "
-        "comments are deleted instead."
+        "Anonymize every comment sent with EMAIL: the name becomes “Anonymous”, the email, its "
+        "fingerprint and the browser are blanked and the IP address removed; the text stays. "
+        "With --delete, the comments are deleted instead."
     )
 
     def add_arguments(self, parser):
@@ -36,8 +36,10 @@ class Command(BaseCommand):
                 comments.delete()
                 verb = "Deleted"
             else:
+                # The fingerprint is a digest of the email: it goes too (and an erased
+                # comment is nobody's duplicate).
                 count = comments.update(
-                    author_name=ANONYMOUS, author_email="", user_agent="", ip_address=None
+                    author_name=ANONYMOUS, author_email="", fingerprint=None, user_agent="", ip_address=None
                 )
                 verb = "Anonymized"
         noun = "comment" if count == 1 else "comments"
