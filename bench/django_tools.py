@@ -13,6 +13,9 @@ python bench/django_tools.py cache-round-trip URL REQUESTS
     the versions it depends on), in this process.
 python bench/django_tools.py session NAME
     Create (or reuse) superuser NAME and print a session key logged in as it.
+python bench/django_tools.py form-tokens SLUG CSRF_COOKIE COUNT FILE
+    Write COUNT comment-form tokens for article SLUG, one per line (URL-encoded), as the site
+    gives them to the browser whose csrftoken cookie is CSRF_COOKIE: each one can be used once.
 """
 
 import json
@@ -203,6 +206,25 @@ def session(username):
     result(store.session_key)
 
 
+def form_tokens(slug, csrf_cookie, count, path):
+    """Tokens as the article page gives them to one browser, made here rather than fetched
+    one page at a time: a comment POST needs a token of its own (they are single-use)."""
+    import urllib.parse
+
+    from django.http import HttpRequest
+
+    from articles.models import Article
+    from comments.forms import make_form_token
+
+    article = Article.objects.get(slug=slug)
+    browser = HttpRequest()
+    browser.META["CSRF_COOKIE"] = csrf_cookie  # as CsrfViewMiddleware reads it from the cookie
+    with open(path, "w") as file:
+        for _ in range(count):
+            file.write(urllib.parse.quote(make_form_token(article, request=browser), safe="") + "\n")
+    result(count)
+
+
 if __name__ == "__main__":
     import django
 
@@ -221,5 +243,7 @@ if __name__ == "__main__":
         cache_round_trip(args[0], int(args[1]))
     elif command == "session":
         session(args[0])
+    elif command == "form-tokens":
+        form_tokens(args[0], args[1], int(args[2]), args[3])
     else:
         sys.exit(__doc__)

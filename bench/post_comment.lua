@@ -1,7 +1,9 @@
 -- wrk script for bench/run.py: POST valid comments, each with its own email and body.
 --
--- Arguments after "--": path, csrftoken cookie, csrfmiddlewaretoken, form_token (URL-encoded),
--- a run id (makes every email unique across runs) and the Unix time at which posting stops.
+-- Arguments after "--": path, csrftoken cookie, csrfmiddlewaretoken, a file of form tokens (one
+-- per line, URL-encoded, all made for that cookie: each can be used once), the number of wrk
+-- threads (thread N takes lines N, N + threads, ...), a run id (makes every email unique across
+-- runs) and the Unix time at which posting stops.
 --
 -- wrk runs a few seconds past that deadline, with delay() holding every connection idle
 -- once it has passed, so that every comment sent gets its answer before wrk stops: the
@@ -16,8 +18,17 @@ function setup(thread)
 end
 
 function init(args)
-  path, cookie, csrf, form_token, run = args[1], args[2], args[3], args[4], args[5]
-  deadline = tonumber(args[6])
+  path, cookie, csrf, run = args[1], args[2], args[3], args[6]
+  local thread_count = tonumber(args[5])
+  deadline = tonumber(args[7])
+  tokens = {}
+  local line_number = 0
+  for line in io.lines(args[4]) do
+    if line_number % thread_count == id - 1 then
+      tokens[#tokens + 1] = line
+    end
+    line_number = line_number + 1
+  end
   counter, see_other, other = 0, 0, 0
   others = {}
   wrk.method = "POST"
@@ -36,8 +47,9 @@ end
 function request()
   counter = counter + 1
   local tag = run .. "-" .. id .. "-" .. counter
+  -- Past the last token the form is sent with a used one: refused (400), counted as "other".
   local body = "csrfmiddlewaretoken=" .. csrf
-    .. "&form_token=" .. form_token
+    .. "&form_token=" .. tokens[math.min(counter, #tokens)]
     .. "&author_name=Bench+reader+" .. tag
     .. "&author_email=bench-" .. tag .. "%40example.com"
     .. "&body=Benchmark+comment+" .. tag .. ".+Thank+you+for+the+article."

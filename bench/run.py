@@ -69,6 +69,8 @@ SEARCH_QUERY = "redness"
 # The comment form's two tokens in an article page's HTML.
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 FORM_TOKEN_INPUT = re.compile(r'name="form_token" value="([^"]+)"')
+# More comment-form tokens than POSTs a second the machine can take (365 at best so far).
+FORM_TOKENS_PER_SECOND = 2000
 TARGETS = {"cached": 0.70, "uncached": 0.25, "posts": 200, "p50_ms": 100}
 # Variables of the site and of gunicorn that must not leak from the caller's shell into the bench.
 SITE_VARIABLES = ("DJANGO_", "COMMENTS_", "GUNICORN_", "EMAIL_")
@@ -538,6 +540,10 @@ def bench_posts(cfg, server, db_url):
     )
     if status != 303:
         raise SystemExit(f"A single comment POST answered {status}, not 303:\n{body[:2000]}")
+    # Form tokens are single-use: each POST takes its own, made for this browser beforehand.
+    tokens = OUT / "form-tokens.txt"
+    count = FORM_TOKENS_PER_SECOND * cfg.duration
+    tool(server.env, "form-tokens", POST_SLUG, cookie, str(count), str(tokens))
     before = count_bench_comments(db_url)
     run_id = secrets.token_hex(3)
     # Posting stops at a whole Unix second (the Lua script can only read whole seconds); wrk
@@ -545,17 +551,20 @@ def bench_posts(cfg, server, db_url):
     launched = time.time()
     deadline = int(launched) + cfg.duration
     window = deadline - launched
+    threads = min(cfg.threads, cfg.connections)
     result = wrk(
         cfg,
         "comment POST (wrk's req/s includes the idle tail)",
         f"{server.url}/articles/{POST_SLUG}/comments/",
+        threads=threads,
         duration=cfg.duration + 4,
         script=BENCH / "post_comment.lua",
         args=[
             f"/articles/{POST_SLUG}/comments/",
             cookie,
             csrf,
-            urllib.parse.quote(form_token, safe=""),
+            str(tokens),
+            str(threads),
             run_id,
             str(deadline),
         ],
@@ -888,7 +897,8 @@ def render(cfg, info, a, b, posts, profile, large):
         "### Comment POSTs (instance A, PostgreSQL)",
         "",
         f"`bench/post_comment.lua`: each POST a new reader (unique email and text), the CSRF cookie and "
-        f"token and the signed `form_token` from the article page, empty honeypot; "
+        f"token from the article page, a signed single-use `form_token` of its own made for that "
+        f"browser, empty honeypot; "
         f"`COMMENTS_RATE_LIMIT=0`, `COMMENTS_MIN_SUBMIT_SECONDS=0`, moderation `all`. Posting for "
         f"{posts['seconds']:.2f} s, then wrk waits for the answers in flight.",
         "",
