@@ -14,17 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Review, ReviewReminder, review_interval
-from articles.staff_email import group_emails, one_line, queue_email
+from articles.staff_email import group_emails, one_line, queue_email, site_link
 
 logger = logging.getLogger(__name__)
 
 REVIEWERS = "Reviewers"
 EDITORS = "Editors"
-
-
-def site_link(path):
-    """An absolute link for an email, which has no request to take the host from."""
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def author_emails(article):

@@ -1,5 +1,6 @@
 """Who on the staff gets an email, how its subject line is made safe, and how it is sent."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
@@ -9,6 +10,12 @@ def group_emails(group_name):
     """The email addresses of the active members of the group `group_name`."""
     users = get_user_model().objects.filter(groups__name=group_name, is_active=True).exclude(email="")
     return set(users.values_list("email", flat=True))
+
+
+def site_link(path):
+    """An absolute link for an email, built from SITE_URL: an email sent by a command has no
+    request to take the host from, and one sent from a request must not trust its Host header."""
+    return settings.SITE_URL.rstrip("/") + path
 
 
 def one_line(text):

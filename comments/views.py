@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from articles.models import Article
-from articles.reviews import site_link
+from articles.staff_email import site_link
 from articles.views import render_article
 from comments.forms import CommentForm
 from comments.models import Comment
