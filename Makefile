@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format check bench loadcheck clean backup restore
+.PHONY: run test lint format check bench loadcheck faults clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench: $(VENV)/.installed-run
 # Read articles at full speed while posting a known number of comments: no 5xx, nothing lost.
 loadcheck: $(VENV)/.installed-run
 	$(BIN)/python bench/nothing_lost.py
+
+# The same counts while Redis, PostgreSQL or the mail server fail, each on servers of its own.
+faults: $(VENV)/.installed-run
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) staticfiles

@@ -162,6 +162,7 @@ class Post:
     client: int
     number: int
     body: str
+    email: str = ""  # empty: an address of its own, made from the run, client and number
     status: int | None = None  # None: no answer (the connection failed or timed out)
     error: str = ""
     seconds: float = 0.0
@@ -180,6 +181,7 @@ class Poster:
     interval: float
     load_started: float
     stop: threading.Event
+    headers: tuple = ()  # more request headers, as (name, value) pairs
     posts: list = field(default_factory=list)
     gets: collections.Counter = field(default_factory=collections.Counter)
     not_sent: int = 0
@@ -189,7 +191,7 @@ class Poster:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), AnswersAsTheyCome
         )
-        self.opener.addheaders = [("User-Agent", USER_AGENT)]
+        self.opener.addheaders = [("User-Agent", USER_AGENT), *self.headers]
         self.article_url = f"{self.base_url}/articles/{POST_SLUG}/"
         self.post_url = f"{self.base_url}/articles/{POST_SLUG}/comments/"
         self.thread = threading.Thread(target=self.run, name=f"poster-{self.number}", daemon=True)
@@ -215,7 +217,7 @@ class Poster:
             "csrfmiddlewaretoken": csrf,
             "form_token": token,
             "author_name": f"Load check reader {self.number}",
-            "author_email": f"loadcheck-{tag}@example.com",
+            "author_email": post.email or f"loadcheck-{tag}@example.com",
             "body": post.body,
             "honeypot": "",
         }
@@ -348,23 +350,17 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def check(cfg, reads, posters, reads_seconds, found, problems):
-    posts = [post for poster in posters for post in poster.posts]
-    planned = cfg.clients * cfg.comments
+def comment_figures(posts, found):
+    """What became of the POSTs `posts` in the database (`found`, as stored_comments() gives it):
+    answers by status, and the rows matched to them by body."""
     by_status = collections.Counter(post.status for post in posts)
     accepted = [post for post in posts if post.status == 303]
     refused = [post for post in posts if post.status not in (303, None)]
     unanswered = [post for post in posts if post.status is None]
-    gets = collections.Counter()
-    for poster in posters:
-        gets.update(poster.gets)
     sent_bodies = {post.body for post in posts}
-    stored = sum(len(statuses) for statuses in found.values())
     answered = [post for post in posts if post.status is not None]
-    figures = {
-        "planned": planned,
+    return {
         "sent": len(posts),
-        "not_sent": sum(poster.not_sent for poster in posters),
         "accepted": len(accepted),
         "other_answers": len(refused),
         "other_statuses": dict(sorted((str(s), n) for s, n in by_status.items() if s not in (303, None))),
@@ -374,19 +370,56 @@ def check(cfg, reads, posters, reads_seconds, found, problems):
         "post_5xx": sum(n for s, n in by_status.items() if s is not None and s >= 500),
         "post_p50_ms": percentile([p.seconds for p in answered], 0.50) * 1000,
         "post_p99_ms": percentile([p.seconds for p in answered], 0.99) * 1000,
-        "first_answer_s": min((p.answered_at for p in answered), default=float("nan")),
-        "last_answer_s": max((p.answered_at for p in answered), default=float("nan")),
-        "after_reads": sum(1 for p in answered if p.answered_at > reads_seconds),
-        "reads_seconds": reads_seconds,
-        "client_gets": dict(sorted((str(s), n) for s, n in gets.items())),
-        "client_get_5xx": sum(n for s, n in gets.items() if isinstance(s, int) and s >= 500),
-        "rows": stored,
+        "rows": sum(len(statuses) for statuses in found.values()),
         "row_statuses": dict(collections.Counter(s for statuses in found.values() for s in statuses)),
         "once": sum(1 for post in accepted if len(found.get(post.body, [])) == 1),
         "missing": sum(1 for post in accepted if post.body not in found),
         "duplicated": sum(1 for post in accepted if len(found.get(post.body, [])) > 1),
         "refused_stored": sum(1 for post in refused if post.body in found),
         "unknown_rows": sum(len(statuses) for body, statuses in found.items() if body not in sent_bodies),
+    }
+
+
+def row_failures(figures):
+    """What comment_figures() says was lost or stored wrongly: every 303 must be exactly one row."""
+    failures = []
+    for key, text in (
+        ("missing", "accepted comments missing from the database"),
+        ("duplicated", "accepted comments stored more than once"),
+        ("refused_stored", "refused comments stored anyway"),
+        ("unknown_rows", "rows that no client sent"),
+    ):
+        if figures[key]:
+            failures.append(f"{figures[key]} {text}")
+    if figures["rows"] != figures["accepted"] + figures["unanswered_stored"]:
+        failures.append(f"{figures['rows']} rows for {figures['accepted']} accepted comments")
+    return failures
+
+
+def client_gets(posters):
+    """The posting clients' own GETs (the form, the page after a 303), counted by status."""
+    gets = collections.Counter()
+    for poster in posters:
+        gets.update(poster.gets)
+    return {
+        "client_gets": dict(sorted((str(s), n) for s, n in gets.items())),
+        "client_get_5xx": sum(n for s, n in gets.items() if isinstance(s, int) and s >= 500),
+    }
+
+
+def check(cfg, reads, posters, reads_seconds, found, problems):
+    posts = [post for poster in posters for post in poster.posts]
+    planned = cfg.clients * cfg.comments
+    answered = [post for post in posts if post.status is not None]
+    figures = {
+        "planned": planned,
+        "not_sent": sum(poster.not_sent for poster in posters),
+        **comment_figures(posts, found),
+        "first_answer_s": min((p.answered_at for p in answered), default=float("nan")),
+        "last_answer_s": max((p.answered_at for p in answered), default=float("nan")),
+        "after_reads": sum(1 for p in answered if p.answered_at > reads_seconds),
+        "reads_seconds": reads_seconds,
+        **client_gets(posters),
         "reads": reads,
         "read_statuses": reads.extra.get("statuses", {}),
         "read_5xx": reads.extra.get("server_errors", 0),
@@ -406,16 +439,7 @@ def check(cfg, reads, posters, reads_seconds, found, problems):
             f"{figures['unanswered']} POSTs got no answer ({dict(figures['unanswered_errors'])}); "
             f"{figures['unanswered_stored']} of them stored"
         )
-    for key, text in (
-        ("missing", "accepted comments missing from the database"),
-        ("duplicated", "accepted comments stored more than once"),
-        ("refused_stored", "refused comments stored anyway"),
-        ("unknown_rows", "rows that no client sent"),
-    ):
-        if figures[key]:
-            failures.append(f"{figures[key]} {text}")
-    if stored != len(accepted) + figures["unanswered_stored"]:
-        failures.append(f"{stored} rows for {len(accepted)} accepted comments")
+    failures += row_failures(figures)
     fives = figures["read_5xx"] + figures["post_5xx"] + figures["client_get_5xx"]
     if fives:
         failures.append(
@@ -426,9 +450,9 @@ def check(cfg, reads, posters, reads_seconds, found, problems):
         failures.append(f"reads answered other than 2xx/3xx: {fmt_counts(figures['read_statuses'])}")
     if reads.socket_errors:
         failures.append(f"{reads.socket_errors} socket errors in wrk's reads")
-    if problems["POST 303"] != len(accepted):
+    if problems["POST 303"] != figures["accepted"]:
         failures.append(
-            f"the server logged {problems['POST 303']} POSTs answered 303, the clients {len(accepted)}"
+            f"the server logged {problems['POST 303']} POSTs answered 303, the clients {figures['accepted']}"
         )
     if problems["errors"] or problems["5xx"] or problems["tracebacks"] or problems["worker timeouts"]:
         failures.append(f"the server logged errors: {problems}")
@@ -568,16 +592,23 @@ figures (see the load average): the speed figures vary from run to run; the verd
 """
 
 
+def marked_parts(text, begin, end):
+    """(before, between, after) of the part of `text` from marker `begin` to marker `end`
+    (markers excluded), or None when either marker is missing."""
+    if begin not in text or end not in text.split(begin, 1)[1]:
+        return None
+    before, rest = text.split(begin, 1)
+    between, after = rest.split(end, 1)
+    return before, between, after
+
+
 def write_report(text, row):
     current = REPORT.read_text() if REPORT.exists() else ""
-    if BEGIN in current and END in current:
-        before, rest = current.split(BEGIN, 1)
-        current = before + text + rest.split(END, 1)[1]
-    else:
-        current = DEFAULT_REPORT.replace("{auto}", text, 1)
-    if RUNS_BEGIN in current and RUNS_END in current:
-        before, rest = current.split(RUNS_BEGIN, 1)
-        table, after = rest.split(RUNS_END, 1)
+    parts = marked_parts(current, BEGIN, END)
+    current = parts[0] + text + parts[2] if parts else DEFAULT_REPORT.replace("{auto}", text, 1)
+    parts = marked_parts(current, RUNS_BEGIN, RUNS_END)
+    if parts:
+        before, table, after = parts
         old = [line for line in table.splitlines() if line.startswith("| 2")]
         rows = [row, *old][:KEEP_RUNS]
         current = before + RUNS_BEGIN + "\n" + "\n".join([*RUNS_HEADER, *rows]) + "\n" + RUNS_END + after
