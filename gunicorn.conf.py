@@ -1,8 +1,9 @@
 """Gunicorn settings, used by `make run` and recommended for production.
 
 Every value can be changed from the environment: HOST and PORT (bind address),
-WEB_CONCURRENCY (worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT and
-FORWARDED_ALLOW_IPS (addresses of the proxies trusted for X-Forwarded-*).
+WEB_CONCURRENCY (worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT,
+REQUEST_READ_TIMEOUT (seconds a request has to arrive) and FORWARDED_ALLOW_IPS (the
+proxies trusted for forwarded headers; nobody by default).
 """
 
 import multiprocessing
@@ -28,7 +29,9 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 SHARED_CACHE = is_shared_cache(cache_url())
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1 if SHARED_CACHE else 1))
 threads = int(os.environ.get("GUNICORN_THREADS", 2 if SHARED_CACHE else 8))
-worker_class = "gthread"
+# gthread, except that a request is read in the worker's event loop and must arrive within
+# REQUEST_READ_TIMEOUT seconds (10 by default): slow clients cannot hold the threads.
+worker_class = "smpinfo.gunicorn_worker.RequestReadWorker"
 
 
 def on_starting(server):
@@ -37,6 +40,17 @@ def on_starting(server):
             "%s worker processes with a local-memory cache: each process keeps its own comment "
             "rate limits and page cache. Set REDIS_URL to share them.",
             workers,
+        )
+    counted_proxies = os.environ.get("DJANGO_TRUSTED_PROXIES", "").strip() not in ("", "0")
+    if counted_proxies and not BEHIND_PROXY:
+        server.log.warning(
+            "DJANGO_TRUSTED_PROXIES is set but FORWARDED_ALLOW_IPS is not: readers' addresses come "
+            "from the proxy, but its X-Forwarded-Proto is ignored. Name the proxy in FORWARDED_ALLOW_IPS."
+        )
+    elif BEHIND_PROXY and not counted_proxies:
+        server.log.warning(
+            "FORWARDED_ALLOW_IPS names a proxy but DJANGO_TRUSTED_PROXIES is 0: every reader will "
+            "have the proxy's address (comment rate limit, login throttling). Set DJANGO_TRUSTED_PROXIES."
         )
 
 
@@ -54,7 +68,17 @@ preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 max_requests_jitter = max_requests // 10
 
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Forwarded headers come from the proxies named in FORWARDED_ALLOW_IPS (addresses or
+# networks, comma-separated) and from nobody else: unset, as for `make run`, no client's
+# header may change the scheme or the path prefix of the pages it gets (gunicorn would
+# trust 127.0.0.1 by default). From a named proxy gunicorn takes X-Forwarded-Proto (HTTPS
+# or not) and SCRIPT_NAME (a path prefix), the headers the README's nginx example sets.
+# A UNIX-socket peer counts as trusted in gunicorn whatever this says, so without a proxy
+# the headers themselves are switched off too.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+BEHIND_PROXY = bool(forwarded_allow_ips.strip())
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"} if BEHIND_PROXY else {}
+forwarder_headers = "SCRIPT_NAME" if BEHIND_PROXY else ""
 
 # Django logs one JSON line per request without client addresses (smpinfo.middleware);
 # GUNICORN_ACCESS_LOG=- adds gunicorn's own access log, addresses included.

@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -17,6 +18,7 @@ from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/14"  # the cache the app servers share; tests may flush it
+SECRET_KEY = "a-shared-secret-key-for-both-app-servers-in-this-test-0123456789"
 
 
 def redis_answers():
@@ -39,38 +41,47 @@ class AppServer:
     """One gunicorn instance with the repository's config, on the test database and the shared Redis."""
 
     def __init__(self, extra_env=None):
+        database = connection.settings_dict
+        self.start(
+            {
+                **{
+                    key: value
+                    for key, value in os.environ.items()
+                    if not key.startswith(("DJANGO_", "CACHE_URL"))
+                },
+                "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+                "REDIS_URL": REDIS_URL,
+                "DJANGO_SECRET_KEY": SECRET_KEY,
+                "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+                "WEB_CONCURRENCY": "1",
+                "GUNICORN_THREADS": "2",
+                **(extra_env or {}),
+            }
+        )
+
+    def start(self, env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        database = connection.settings_dict
-        env = {
-            **{
-                key: value
-                for key, value in os.environ.items()
-                if not key.startswith(("DJANGO_", "CACHE_URL"))
-            },
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-            "REDIS_URL": REDIS_URL,
-            "DJANGO_SECRET_KEY": "a-shared-secret-key-for-both-app-servers-in-this-test-0123456789",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "HOST": "127.0.0.1",
-            "PORT": str(self.port),
-            "WEB_CONCURRENCY": "1",
-            "GUNICORN_THREADS": "2",
-            **(extra_env or {}),
-        }
+        # A file, not a pipe nobody reads: a server that logs a lot never blocks on a full pipe.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "smpinfo.wsgi"],
             cwd=BASE_DIR,
-            env=env,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(self.port)},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
+
+    def stderr(self):
+        """What gunicorn has written to stderr so far (its error log)."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def wait_until_ready(self, seconds=30):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited: {self.process.stderr.read().decode()[-2000:]}")
+                raise AssertionError(f"gunicorn exited: {self.stderr()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
                     if response.status == 200:
@@ -86,6 +97,43 @@ class AppServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.log.close()
+
+
+# What `make run` leaves to the defaults: an embedded site's servers take none of it from the tests.
+SERVER_SETTINGS = ("DJANGO_", "DATABASE_URL", "CACHE_URL", "REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_")
+SERVER_SETTINGS += ("FORWARDED_ALLOW_IPS", "REQUEST_READ_TIMEOUT", "SCRIPT_NAME", "HOST", "PORT")
+
+
+class EmbeddedSite:
+    """What `make run` prepares, in a scratch folder: a migrated SQLite file with the seed content
+    and the collected static files. Servers started on it need neither PostgreSQL nor Redis."""
+
+    def __init__(self, directory):
+        self.env = {
+            **{key: value for key, value in os.environ.items() if not key.startswith(SERVER_SETTINGS)},
+            "DATABASE_URL": f"sqlite:///{directory / 'db.sqlite3'}",
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            # The site's settings with STATIC_ROOT in the scratch folder, not in the working tree.
+            "DJANGO_SETTINGS_MODULE": "tests.app_server_settings",
+            "APP_SERVER_STATIC_ROOT": str(directory / "staticfiles"),
+        }
+        for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["seed_content"]):
+            subprocess.run(
+                [sys.executable, "manage.py", *command, "--verbosity", "0"],
+                cwd=BASE_DIR,
+                env=self.env,
+                check=True,
+                capture_output=True,
+            )
+
+
+class EmbeddedAppServer(AppServer):
+    """gunicorn with the repository's config as `make run` starts it: SQLite and the local-memory
+    cache, so one process with 8 threads, on an EmbeddedSite."""
+
+    def __init__(self, site, extra_env=None):
+        self.start({**site.env, **(extra_env or {})})
 
 
 class Browser:
