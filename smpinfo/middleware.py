@@ -116,19 +116,48 @@ def forwarded_client_address(forwarded_for, proxies):
         return None
 
 
-class ClientAddressMiddleware:
-    """Make REMOTE_ADDR the reader's address when the site runs behind trusted proxies.
+# The headers only a proxy may set; from anyone else they are dropped.
+FORWARDED_HEADERS = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_FORWARDED",
+)
 
-    With DJANGO_TRUSTED_PROXIES=N, it is taken from X-Forwarded-For (see
-    forwarded_client_address); otherwise the header is ignored. Every part of the site
-    then reads the one address: comments store it and rate-limit by it, and login
-    throttling (django-axes) locks it out.
+
+def is_trusted_proxy(peer):
+    """Whether the connecting address is one of TRUSTED_PROXY_ADDRESSES (FORWARDED_ALLOW_IPS).
+
+    A peer without an address is a UNIX socket, which only the machine's own proxy can
+    reach: gunicorn trusts it too.
+    """
+    if not peer:
+        return True
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in settings.TRUSTED_PROXY_ADDRESSES)
+
+
+class ClientAddressMiddleware:
+    """Trust forwarded headers from the proxies the settings name only, and make
+    REMOTE_ADDR the reader's address when the site runs behind them.
+
+    X-Forwarded-For, X-Forwarded-Proto (which SECURE_PROXY_SSL_HEADER reads under
+    DJANGO_HTTPS) and their kin are dropped unless the peer is in FORWARDED_ALLOW_IPS.
+    With DJANGO_TRUSTED_PROXIES=N, the address is then taken from X-Forwarded-For (see
+    forwarded_client_address). Every part of the site reads the one address: comments
+    store it and rate-limit by it, and login throttling (django-axes) locks it out.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
         proxies = settings.TRUSTED_PROXY_COUNT
         if proxies:
             address = forwarded_client_address(request.META.get("HTTP_X_FORWARDED_FOR", ""), proxies)

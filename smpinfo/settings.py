@@ -5,6 +5,7 @@ production-like site on the local machine over plain HTTP: DEBUG off, SQLite,
 local-memory cache, console email.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -58,6 +59,22 @@ def env_int(name, default=None, minimum=0):
 
 def env_list(name, default):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def proxy_networks(value):
+    """The networks of FORWARDED_ALLOW_IPS ("10.0.0.5,10.1.0.0/16"); "*" trusts every peer."""
+    if value.strip() == "*":
+        return [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                "FORWARDED_ALLOW_IPS must list addresses or networks (10.0.0.5,10.1.0.0/16) "
+                f"or be *; got {item!r}."
+            ) from None
+    return networks
 
 
 def generated_secret_key(path):
@@ -365,6 +382,9 @@ COMMENTS_NOTIFY_EMAILS = env_list("COMMENTS_NOTIFY_EMAILS", "")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none): the
 # client-address middleware then takes the reader's address from that header.
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", 0)
+# The proxies' own addresses or networks, as gunicorn reads them (gunicorn.conf.py): the
+# X-Forwarded-* headers of any other peer are dropped before the site reads them.
+TRUSTED_PROXY_ADDRESSES = proxy_networks(env("FORWARDED_ALLOW_IPS"))
 
 # Content-Security-Policy: scripts and styles only from our own static files; no inline
 # script anywhere. Inline styles stay allowed for the Django admin's widgets.

@@ -1,6 +1,8 @@
 """The reader's address behind reverse proxies: taken from X-Forwarded-For only through the
-number of proxies the site trusts (DJANGO_TRUSTED_PROXIES), and the same for comments, the
-comment rate limit and login throttling."""
+number of proxies the site trusts (DJANGO_TRUSTED_PROXIES) and only from the proxies it names
+(FORWARDED_ALLOW_IPS), and the same for comments, the comment rate limit and login throttling."""
+
+import ipaddress
 
 import pytest
 from django.test import Client
@@ -11,6 +13,12 @@ from tests.factories import PASSWORD, ArticleFactory, UserFactory, post_comment
 pytestmark = pytest.mark.django_db
 
 PROXY = "10.0.0.5"
+
+
+@pytest.fixture(autouse=True)
+def proxy_named(settings):
+    """FORWARDED_ALLOW_IPS=10.0.0.5: forwarded headers are read from that peer only."""
+    settings.TRUSTED_PROXY_ADDRESSES = [ipaddress.ip_network(PROXY)]
 
 
 @pytest.fixture
@@ -82,3 +90,24 @@ def test_login_throttling_locks_out_the_forwarded_address_only(settings):
 
     assert login("203.0.113.7", PASSWORD).status_code == 429
     assert login("203.0.113.8", PASSWORD).status_code == 302
+
+
+def test_forwarded_headers_from_a_peer_that_is_not_the_named_proxy_are_ignored(settings, open_article):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    response = post_comment(
+        Client(), open_article, {"REMOTE_ADDR": "192.0.2.9", "HTTP_X_FORWARDED_FOR": "198.51.100.66"}
+    )
+
+    assert response.status_code == 303
+    assert Comment.objects.get().ip_address == "192.0.2.9"
+
+
+def test_a_forged_https_header_from_a_reader_does_not_make_the_request_secure(settings, client):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="192.0.2.9")
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")

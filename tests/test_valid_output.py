@@ -1,6 +1,7 @@
 """Valid output that validators and audits check: the admin login page's heading, and the
 CSRF cookie's Secure flag behind TLS on every way a page can set it."""
 
+import ipaddress
 import re
 
 import pytest
@@ -42,6 +43,7 @@ def https(settings):
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SESSION_COOKIE_SECURE = True
     settings.CSRF_COOKIE_SECURE = True
+    settings.TRUSTED_PROXY_ADDRESSES = [ipaddress.ip_network("127.0.0.1")]  # the test client's proxy
 
 
 def tls_browser():
