@@ -85,3 +85,7 @@ forwarder_headers = "SCRIPT_NAME" if BEHIND_PROXY else ""
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# gunicorn's control socket (gunicornc) lives at one path per user, shared by every
+# instance on the machine (tests and the bench start several): the site does not use it.
+control_socket_disable = True
