@@ -6,6 +6,9 @@ It knows no other app of the project. What varies per site comes from settings:
 - `PAGE_CACHE_ALIAS`: the cache of CACHES that holds pages ("default"); give it a cache
   of its own so that pages never evict what else the site keeps in a cache;
 - `PAGE_CACHE_RETRY_SECONDS`: how long pages are served uncached after the cache failed;
+- `PAGE_CACHE_VERSIONS_FILE`: when the cache is each process's own memory, a file that
+  keeps the pages' versions for every process of the machine (pagecache.versions), so a
+  change made by any process (a command, another worker) retires the pages of all;
 - `PAGE_CACHE_SCOPES`: the scopes every cached page depends on, each with the dotted
   path of a function that tells the next moment its pages change without a write
   (a scheduled publication), or None;

@@ -10,7 +10,7 @@ from django.urls import Resolver404, resolve
 
 from pagecache import outages
 from pagecache.decorators import CACHED_VIEW_MARK, is_shareable, respond
-from pagecache.store import page_and_version_keys, page_cache, set_new_versions
+from pagecache.store import page_and_version_keys, page_and_versions, set_new_versions
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,10 @@ class PageCacheMiddleware:
     and ConditionalGetMiddleware (which turns a matching ETag into a 304). Only the
     addresses of views that `cache_for_readers` wraps are looked up: a health check or
     a search never waits on the cache. One get_many fetches the page and the current
-    versions of every scope a page can depend on; a page whose recorded versions are all
-    current is served, once the invalidations the cache may have missed are applied.
+    versions of every scope a page can depend on (or, with PAGE_CACHE_VERSIONS_FILE, the
+    page from the cache and the versions from the shared file); a page whose recorded
+    versions are all current is served, once the invalidations the cache may have missed
+    are applied.
     """
 
     def __init__(self, get_response):
@@ -39,7 +41,7 @@ class PageCacheMiddleware:
             return self.get_response(request)
         keys = page_and_version_keys(request)
         try:
-            found = page_cache().get_many(keys)
+            found = page_and_versions(keys)
             if outages.apply_missed(set_new_versions):
                 found = {}  # read before the versions the cache had missed were given
         except Exception:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from pagecache import outages
+from pagecache.versions import version_file
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +140,30 @@ def new_versions(scopes):
 
 
 def set_new_versions(scopes):
-    page_cache().set_many({version_key(scope): uuid.uuid4().hex for scope in scopes}, None)
+    shared = shared_versions()
+    if shared is not None:
+        shared.increment([version_key(scope) for scope in scopes])
+    else:
+        page_cache().set_many({version_key(scope): uuid.uuid4().hex for scope in scopes}, None)
+
+
+def shared_versions():
+    """The version file every process of the machine shares (PAGE_CACHE_VERSIONS_FILE), or
+    None when versions live in the page cache with the pages (a cache every process shares)."""
+    path = getattr(settings, "PAGE_CACHE_VERSIONS_FILE", None)
+    return version_file(str(path)) if path else None
+
+
+def page_and_versions(keys):
+    """{key: value} of a page key and version keys, as one get_many of the page cache gives them."""
+    shared = shared_versions()
+    if shared is None:
+        return page_cache().get_many(keys)
+    found = shared.read(keys[1:])
+    page = page_cache().get(keys[0])
+    if page is not None:
+        found[keys[0]] = page
+    return found
 
 
 def current_versions(request, keys):
@@ -150,7 +174,9 @@ def current_versions(request, keys):
     known = getattr(request, "page_cache_versions", {})
     found = {key: known[key] for key in keys if key in known}
     if len(found) < len(keys):
-        found.update(page_cache().get_many([key for key in keys if key not in found]))
+        missing_keys = [key for key in keys if key not in found]
+        shared = shared_versions()
+        found.update(shared.read(missing_keys) if shared is not None else page_cache().get_many(missing_keys))
     missing = {key: uuid.uuid4().hex for key in keys if key not in found}
     if missing:
         page_cache().set_many(missing, None)

@@ -254,6 +254,14 @@ else:
 # every change a reader would see retires it at once, so this only bounds memory use.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 3600)
 PAGE_CACHE_ALIAS = "pages"
+# With local-memory caches each process keeps its own pages, and every process of the
+# machine (workers, commands, cron jobs, shell) shares their versions through this file,
+# so that a change made by any of them is seen by all on the next request.
+PAGE_CACHE_VERSIONS_FILE = (
+    env("PAGE_CACHE_VERSIONS_FILE", str(BASE_DIR / ".pagecache-versions"))
+    if not is_shared_cache(CACHE_URL)
+    else None
+)
 # After a cache call fails, pages are served uncached for this long before it is tried again.
 PAGE_CACHE_RETRY_SECONDS = env_number("PAGE_CACHE_RETRY_SECONDS", 5.0, kind=float)
 # Every cached page shows articles (lists, feeds, "related articles"); a scheduled

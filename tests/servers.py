@@ -117,6 +117,8 @@ class EmbeddedSite:
             # The site's settings with STATIC_ROOT in the scratch folder, not in the working tree.
             "DJANGO_SETTINGS_MODULE": "tests.app_server_settings",
             "APP_SERVER_STATIC_ROOT": str(directory / "staticfiles"),
+            # The page versions every process of this site shares (its server and its commands).
+            "PAGE_CACHE_VERSIONS_FILE": str(directory / "pagecache-versions"),
         }
         for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["seed_content"]):
             subprocess.run(

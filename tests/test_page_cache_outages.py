@@ -57,6 +57,7 @@ def persistent_redis(tmp_path, settings):
     redis = RedisServer(tmp_path)
     redis.start()
     settings.CACHES = redis_caches(redis.url)
+    settings.PAGE_CACHE_VERSIONS_FILE = None  # as settings.py has it with a Redis
     settings.PAGE_CACHE_RETRY_SECONDS = 60  # the background retry stays out of these tests
     yield redis
     redis.stop()
@@ -140,6 +141,7 @@ def test_the_process_that_missed_an_invalidation_retries_it_until_the_cache_take
 def hung_cache(settings):
     server = SilentServer()
     settings.CACHES = redis_caches(f"redis://127.0.0.1:{server.port}/0", timeout=0.5)
+    settings.PAGE_CACHE_VERSIONS_FILE = None
     settings.PAGE_CACHE_RETRY_SECONDS = 30
     yield server
     server.close()
