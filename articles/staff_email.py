@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 
 
@@ -29,6 +31,12 @@ def queue_email(subject, body, recipients):
 
     In a savepoint of its own: if the row cannot be written, the error is raised to the
     caller and the caller's own changes (the comment, the review) can still be committed.
+
+    Its Message-ID is fixed now, not at each sending: a sender that delivered it but could
+    not record so (the database went down) sends it again as the same message, which mail
+    programs show once.
     """
+    headers = {"Message-ID": make_msgid(domain=DNS_NAME)}
+    message = EmailMessage(subject, body, None, recipients, headers=headers)
     with transaction.atomic():
-        send_mail(subject, body, None, recipients)
+        message.send()

@@ -254,13 +254,20 @@ class CountingSMTPServer(socketserver.ThreadingTCPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), SMTPConversation)
         self.port = self.server_address[1]
-        self.messages = 0
+        self.deliveries = 0
+        self.message_ids = set()
         self.lock = threading.Lock()
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
-    def received(self):
+    @property
+    def messages(self):
+        """Distinct messages received: a message sent again (the same Message-ID) counts once."""
+        return len(self.message_ids)
+
+    def received(self, message_id):
         with self.lock:
-            self.messages += 1
+            self.deliveries += 1
+            self.message_ids.add(message_id or f"no-message-id-{self.deliveries}")
 
     def close(self):
         self.shutdown()
@@ -282,9 +289,14 @@ class SMTPConversation(socketserver.StreamRequestHandler):
                 self.reply("250 ok")
                 continue
             self.reply("354 end with a line holding a dot")
-            if any(data == b".\r\n" for data in self.rfile):  # reads up to the end of the message
-                self.server.received()
-                self.reply("250 queued")
+            message_id = None
+            for data in self.rfile:  # up to the end of the message
+                if data == b".\r\n":
+                    self.server.received(message_id)
+                    self.reply("250 queued")
+                    break
+                if data.lower().startswith(b"message-id:"):
+                    message_id = data.split(b":", 1)[1].strip()
 
 
 class Tarpit:
@@ -699,6 +711,7 @@ def mail_figures(ctx, site, stored, *, drain):
     accounted = delivered + (queued or 0)
     return {
         "delivered": delivered,
+        "sent_again": getattr(site.mail, "deliveries", delivered) - delivered,
         "queued": queued,
         "lost": max(0, stored - accounted),
         "extra": max(0, accounted - stored),
@@ -803,6 +816,11 @@ def load_outcome(ctx, site, run, *, key, title, what, fault=None, recovered=None
         mail_note = f"{mail['delivered']} delivered (no queue: each request sends its own)"
     else:
         mail_note = f"{mail['delivered']} delivered, {mail['queued']} still queued"
+    if mail.get("sent_again"):
+        mail_note += (
+            f" ({mail['sent_again']} delivered twice with the same Message-ID: the sender sent it, then "
+            "could not record so while the database was down; at least once, never lost)"
+        )
     if isinstance(site.mail, Tarpit):
         mail_note += f"; the tarpit held {mail['mail_connections']} connections"
     notes = [

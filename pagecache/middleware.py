@@ -41,9 +41,11 @@ class PageCacheMiddleware:
             return self.get_response(request)
         keys = page_and_version_keys(request)
         try:
+            settled = outages.settled_doubts()
             found = page_and_versions(keys)
-            if outages.apply_missed(set_new_versions):
-                found = {}  # read before the versions the cache had missed were given
+            if not outages.is_trusted(settled):
+                outages.apply_missed(set_new_versions)
+                found = {}  # it may have been read before the missed versions were given
         except Exception:
             outages.cache_failed("Page cache unavailable; serving %s uncached", request.path)
             return self.get_response(request)

@@ -103,6 +103,23 @@ def record_missed(scopes, set_versions):
     retry_in_background(set_versions)
 
 
+def settled_doubts():
+    """The count of doubts when this process has none left now, else None: taken before a read
+    from the cache, it tells afterwards whether the read may be trusted (`is_trusted`)."""
+    doubts = health.doubts
+    return doubts if doubts == health.settled else None
+
+
+def is_trusted(settled):
+    """Whether what was read since `settled_doubts()` gave `settled` may be served: this process
+    had no doubt of the cache before the read, and got none during it (a new connection).
+
+    Otherwise the read may predate the missed invalidations, even when another process has
+    already applied them (and this one finds none left to apply): it is not served.
+    """
+    return settled is not None and health.doubts == settled
+
+
 def apply_missed(set_versions, force=False):
     """Apply the invalidations the cache missed, when this process has reason to doubt it
     (or `force`). True when some were applied: what was read from the cache before is stale.

@@ -126,6 +126,21 @@ def test_the_sender_delivers_queued_email_to_the_mail_server(client, settings, i
     assert MessageLog.objects.get().result == "1"  # success, kept for the admin's log
 
 
+def test_an_email_sent_again_is_the_same_message(client, settings, inbox, moderators):
+    """A sender that delivered an email but could not record so (its database went down)
+    sends it again: with the Message-ID it was queued with, so mail programs show it once."""
+    use_queue(settings, inbox.port)
+    post_comment(client, ArticleFactory(), body="Is blueness permanent?")
+    queued_id = Message.objects.get().email.extra_headers["Message-ID"]
+
+    with transaction.atomic():
+        call("deliver_mail", "--once")
+        transaction.set_rollback(True)  # as if the sender's record of it were lost
+    call("deliver_mail", "--once")
+
+    assert [received["message"]["Message-ID"] for received in inbox.messages] == [queued_id, queued_id]
+
+
 def test_a_failing_mail_server_defers_the_email_and_a_retry_sends_it(client, settings, inbox, moderators):
     use_queue(settings, inbox.port)
     post_comment(client, ArticleFactory(title="Blue dots"))

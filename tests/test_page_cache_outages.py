@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from articles.models import Article
-from pagecache import outages
+from pagecache import middleware, outages, store
 from pagecache.models import MissedInvalidation
 from pagecache.store import page_cache
 from tests.factories import ArticleFactory, comment_form_data
@@ -104,13 +104,18 @@ def test_a_thread_closed_while_the_cache_was_down_has_no_form_when_it_comes_back
     assert "Comments are closed." in html
 
 
-def test_without_a_missed_invalidation_a_restarted_cache_keeps_serving_its_pages(persistent_redis):
+def test_without_a_missed_invalidation_a_restarted_cache_serves_its_pages_again_after_one_render(
+    persistent_redis,
+):
     article = ArticleFactory()
     page(article.get_absolute_url())
 
     persistent_redis.stop()
     restart_as_another_process(persistent_redis)
 
+    # The first read after a new connection is not trusted (it may predate what another
+    # process applies): one render, and the page is served from the cache again.
+    assert page(article.get_absolute_url())["X-Page-Cache"] == "miss"
     assert page(article.get_absolute_url())["X-Page-Cache"] == "hit"
 
 
@@ -132,6 +137,30 @@ def test_the_process_that_missed_an_invalidation_retries_it_until_the_cache_take
     assert not MissedInvalidation.objects.exists()
     outages.reset()  # another process, which saw nothing of the outage
     assert "Renamed while the cache was down" in page(article.get_absolute_url()).content.decode()
+
+
+def test_a_page_read_before_another_process_applied_the_missed_invalidation_is_not_served(
+    persistent_redis, monkeypatch
+):
+    """Found by `make faults`: this process reads the old page and versions from the restarted
+    Redis, another process applies the missed invalidation and deletes its record, and this one,
+    finding nothing left to apply, must still not trust what it read before."""
+    article = ArticleFactory()
+    page(article.get_absolute_url())
+    persistent_redis.stop()
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    restart_as_another_process(persistent_redis)
+
+    read_then_another_process_applies = middleware.page_and_versions
+
+    def racing_read(keys):
+        found = read_then_another_process_applies(keys)
+        outages.apply_missed(store.set_new_versions, force=True)  # as the other process does
+        return found
+
+    monkeypatch.setattr(middleware, "page_and_versions", racing_read)
+
+    assert page(article.get_absolute_url()).status_code == 404
 
 
 # A hung cache ----------------------------------------------------------------------------------
