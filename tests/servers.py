@@ -1,6 +1,7 @@
 """Real app servers for tests: gunicorn with the repository's config on the test database, and a
 cookie-keeping HTTP client to talk to it as a browser would."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -136,6 +137,18 @@ class EmbeddedAppServer(AppServer):
 
     def __init__(self, site, extra_env=None):
         self.start({**site.env, **(extra_env or {})})
+
+
+@contextlib.contextmanager
+def serving(*servers):
+    """The started servers once each answers, and every one of them stopped afterwards."""
+    try:
+        for server in servers:
+            server.wait_until_ready()
+        yield list(servers)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 class Browser:

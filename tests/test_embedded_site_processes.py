@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.servers import BASE_DIR, EmbeddedAppServer, EmbeddedSite
+from tests.servers import BASE_DIR, EmbeddedAppServer, EmbeddedSite, serving
 
 SLUG = "what-is-scalp-micropigmentation"  # seed content, open for comments
 ARTICLE = f"/articles/{SLUG}/"
@@ -26,14 +26,8 @@ def site(tmp_path):
 @pytest.fixture
 def servers(site):
     """Two gunicorn servers on the one site, as two `make run` processes would be."""
-    started = [EmbeddedAppServer(site), EmbeddedAppServer(site)]
-    try:
-        for server in started:
-            server.wait_until_ready()
+    with serving(EmbeddedAppServer(site), EmbeddedAppServer(site)) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 def manage(site, *args):

@@ -6,7 +6,7 @@ from django.db import connection
 
 from comments.models import Comment
 from tests.factories import PASSWORD, ArticleFactory, CommentFactory, UserFactory, ensure_roles
-from tests.servers import REDIS_URL, AppServer, Browser, csrf_token, redis_answers
+from tests.servers import REDIS_URL, AppServer, Browser, csrf_token, redis_answers, serving
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -23,14 +23,8 @@ def servers():
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    started = [AppServer(), AppServer()]
-    try:
-        for server in started:
-            server.wait_until_ready()
+    with serving(AppServer(), AppServer()) as started:
         yield started
-    finally:
-        for server in started:
-            server.stop()
 
 
 def test_comment_approved_through_one_server_is_visible_through_the_other(servers, settings):
