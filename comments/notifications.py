@@ -18,7 +18,9 @@ def moderator_emails():
 
 
 def notify_moderators(comment, admin_url):
-    """Queue one email about a held comment. A failure is logged, never raised."""
+    """Queue one email about a held comment, in the current transaction: the sender cannot see
+    it before the comment is committed, and it is never sent for a comment rolled back. A
+    failure is logged, never raised."""
     recipients = moderator_emails()
     if not recipients:
         return
@@ -28,12 +30,3 @@ def notify_moderators(comment, admin_url):
         queue_email(subject, body, recipients)
     except Exception:
         logger.exception("Could not email moderators about held comment %s", comment.pk)
-
-
-def notify_moderators_on_commit(comment, admin_url):
-    """Email the moderators once the comment is committed, and never for a comment rolled back.
-
-    The email is queued now, in the comment's transaction: the sender cannot see it before
-    the commit, and it cannot be lost between the commit and a later step.
-    """
-    notify_moderators(comment, admin_url)

@@ -15,7 +15,7 @@ from articles.views import render_article
 from comments.forms import CommentForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
-from comments.notifications import notify_moderators_on_commit
+from comments.notifications import notify_moderators
 from comments.ratelimit import comment_rate_exceeded, reader_address, retry_after_seconds
 
 logger = logging.getLogger(__name__)
@@ -79,8 +79,13 @@ def post_comment(request, slug):
     comment.user_agent = user_agent
     try:
         # A savepoint: the rest of the request's transaction (if any) outlives a duplicate.
+        # The moderators' email is queued in the comment's own transaction: both or neither.
         with transaction.atomic():
             comment.save()
+            if comment.status == Comment.Status.PENDING:
+                # From SITE_URL, not the Host header a commenter chose.
+                admin_url = site_link(reverse("admin:comments_comment_change", args=[comment.pk]))
+                notify_moderators(comment, admin_url)
     except IntegrityError:
         duplicate = Comment.objects.filter(article=article, fingerprint=comment.fingerprint)
         if comment.fingerprint is None or not duplicate.exists():
@@ -88,10 +93,6 @@ def post_comment(request, slug):
         form.add_duplicate_error()
         return render_article_with_form(request, article, form)
 
-    if comment.status == Comment.Status.PENDING:
-        # From SITE_URL, not the Host header a commenter chose.
-        admin_url = site_link(reverse("admin:comments_comment_change", args=[comment.pk]))
-        notify_moderators_on_commit(comment, admin_url)
     if comment.status == Comment.Status.APPROVED:
         messages.success(request, "Thank you! Your comment is published.")
         return HttpResponseSeeOther(comment.get_absolute_url())
