@@ -6,9 +6,11 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from pagecache import outages
-from pagecache.holes import cut_holes, fill_holes
+from pagecache.compression import accepted_encodings, compressed_forms, spliced_gzip
+from pagecache.holes import cut_holes, fill_holes, hole_values, marker
 from pagecache.store import (
     cache_seconds,
     current_versions,
@@ -105,6 +107,8 @@ def cache_for_readers(view):
 
 
 def make_entry(response, versions):
+    """What the cache keeps of a page: its text with holes cut out, compressed once
+    (pagecache.compression), and what it was built from."""
     content, holes = cut_holes(response.content.decode(response.charset))
     etag_source = content + "|".join(versions.values())
     if holes:
@@ -117,13 +121,32 @@ def make_entry(response, versions):
         "etag": '"' + hashlib.sha256(etag_source.encode()).hexdigest()[:32] + '"',
         "holes": holes,
         "versions": versions,
+        "charset": response.charset,
+        **compressed_forms(content, [marker(number) for number in range(len(holes))], response.charset),
     }
 
 
 def respond(request, entry, outcome):
-    response = HttpResponse(fill_holes(request, entry["content"], entry["holes"]),
-                            content_type=entry["content_type"])  # fmt: skip
-    response["ETag"] = entry["etag"]
+    """The page of `entry` for this request: its holes filled, in the best content coding the
+    browser accepts of those stored (Brotli or gzip), else as it is."""
+    values = hole_values(request, entry["holes"])
+    text = fill_holes(request, entry["content"], entry["holes"], values)
+    encodings = accepted_encodings(request)
+    charset = entry.get("charset", "utf-8")
+    coding, body = None, text.encode(charset)
+    if "br" in encodings and "br" in entry:
+        coding, body = "br", entry["br"]
+    elif "gzip" in encodings and "gzip" in entry:
+        coding, body = "gzip", entry["gzip"]
+    elif "gzip" in encodings and "gzip_parts" in entry:
+        values = [value.encode(charset) for value in values]
+        coding, body = "gzip", spliced_gzip(entry["gzip_parts"], values, body)
+    response = HttpResponse(body, content_type=entry["content_type"])
+    patch_vary_headers(response, ["Accept-Encoding"])
+    # One tag per representation: a browser's copy in one coding is never taken for another.
+    response["ETag"] = entry["etag"] if coding is None else f'{entry["etag"][:-1]}-{coding}"'
+    if coding:
+        response["Content-Encoding"] = coding
     # Browsers revalidate (a cheap 304); shared caches must not keep pages with tokens.
     response["Cache-Control"] = "private, no-cache"
     response["X-Page-Cache"] = outcome

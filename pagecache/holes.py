@@ -63,13 +63,18 @@ def cut_holes(content):
     return pattern.sub(cut, content), stored
 
 
-def fill_holes(request, content, stored):
-    """The content with this request's value in each hole."""
+def hole_values(request, stored):
+    """This request's value of each hole, in order."""
+    functions = fillers()
+    return [functions[name](request, stored_value) for name, stored_value in stored]
+
+
+def fill_holes(request, content, stored, values=None):
+    """The content with this request's value in each hole (`values`, when already known)."""
     if not stored:
         return content
-    functions = fillers()
-    for number, (name, stored_value) in enumerate(stored):
-        content = content.replace(marker(number), functions[name](request, stored_value))
+    for number, value in enumerate(hole_values(request, stored) if values is None else values):
+        content = content.replace(marker(number), value)
     return content
 
 

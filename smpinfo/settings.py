@@ -141,6 +141,10 @@ MIDDLEWARE = [
     "smpinfo.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Uncached answers compressed as the browser accepts (zstd, Brotli or gzip); below
+    # whitenoise, which sends its own compressed static files, and above the page cache,
+    # whose pages are stored compressed (pagecache.compression) and left as they are.
+    "compression_middleware.middleware.CompressionMiddleware",
     "smpinfo.middleware.RejectUnreadableCharsetMiddleware",
     "smpinfo.middleware.RejectUnusableAdminQueriesMiddleware",
     "smpinfo.middleware.ContentSecurityPolicyMiddleware",
