@@ -4,7 +4,8 @@ It knows no other app of the project. What varies per site comes from settings:
 
 - `PAGE_CACHE_SECONDS`: how long a page may stay cached at most (0 turns it off);
 - `PAGE_CACHE_ALIAS`: the cache of CACHES that holds pages ("default"); give it a cache
-  of its own so that pages never evict what else the site keeps in a cache;
+  of its own so that pages never evict what else the site keeps in a cache (in local
+  memory, `pagecache.backends.BoundedLocMemCache` bounds it by bytes);
 - `PAGE_CACHE_RETRY_SECONDS`: how long pages are served uncached after the cache failed;
 - `PAGE_CACHE_VERSIONS_FILE`: when the cache is each process's own memory, a file that
   keeps the pages' versions for every process of the machine (pagecache.versions), so a

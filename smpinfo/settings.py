@@ -237,10 +237,14 @@ elif CACHE_URL in ("", "locmem://"):
             "LOCATION": "counters",
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         },
+        # Bounded by the bytes it holds, least recently used pages first (pagecache.backends).
         "pages": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "BACKEND": "pagecache.backends.BoundedLocMemCache",
             "LOCATION": "pages",
-            "OPTIONS": {"MAX_ENTRIES": env_int("PAGE_CACHE_MAX_ENTRIES", 1000, minimum=1)},
+            "OPTIONS": {
+                "MAX_BYTES": env_int("PAGE_CACHE_MAX_MB", 64, minimum=1) * 1024 * 1024,
+                "MAX_ENTRIES": 100_000,
+            },
         },
     }
 elif CACHE_URL == "dummy://":
