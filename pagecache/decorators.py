@@ -1,6 +1,7 @@
 """`cache_for_readers`: store a view's pages for anonymous readers; `page_changes_at`, `page_shows`."""
 
 import hashlib
+import time
 from functools import wraps
 
 from django.conf import settings
@@ -84,26 +85,83 @@ def cache_for_readers(view):
         keys = page_and_version_keys(request)
         try:
             versions = current_versions(request, keys[1:])
+            rendering = render_lock(keys[0], versions)
         except Exception:
             outages.cache_failed("Page cache unavailable; serving %s uncached", request.path)
             return view(request, *args, **kwargs)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render"):
-            response.render()
-        if response.status_code != 200 or response.streaming or not asks_for_what_it_shows(request):
-            return response
-        entry = make_entry(response, versions)
+        if rendering is None:  # another request is rendering this page: wait for it
+            entry = wait_for_page(keys[0], versions)
+            if entry is not None:
+                return respond(request, entry, "hit")
         try:
-            changes_at = next_timed_change(versions, getattr(request, "page_cache_changes_at", None))
-            timeout = cache_seconds(changes_at)
-            if timeout:
-                page_cache().set(keys[0], entry, timeout)
-        except Exception:
-            outages.cache_failed("Page cache: could not store %s", request.path)
-        return respond(request, entry, "miss")
+            return render_and_store(request, view, args, kwargs, keys[0], versions)
+        finally:
+            if rendering is not None:
+                release(rendering)
 
     setattr(wrapper, CACHED_VIEW_MARK, True)
     return wrapper
+
+
+def render_and_store(request, view, args, kwargs, key, versions):
+    response = view(request, *args, **kwargs)
+    if hasattr(response, "render"):
+        response.render()
+    if response.status_code != 200 or response.streaming or not asks_for_what_it_shows(request):
+        return response
+    entry = make_entry(response, versions)
+    try:
+        changes_at = next_timed_change(versions, getattr(request, "page_cache_changes_at", None))
+        timeout = cache_seconds(changes_at)
+        if timeout:
+            page_cache().set(key, entry, timeout)
+    except Exception:
+        outages.cache_failed("Page cache: could not store %s", request.path)
+    return respond(request, entry, "miss")
+
+
+# No stampede: when a page is missing (after a deploy, every page is), the first request
+# renders it and the others asking for it meanwhile wait for that page, up to a bound.
+RENDER_LOCK_SECONDS = 10  # a renderer that died frees its lock after this
+RENDER_WAIT_SECONDS = 2
+RENDER_POLL_SECONDS = 0.01
+
+
+def render_lock_key(key, versions):
+    return f"{key}:rendering:{hashlib.sha256('|'.join(versions.values()).encode()).hexdigest()[:16]}"
+
+
+def render_lock(key, versions):
+    """The lock to render the page at `key` for these versions, or None when another request
+    holds it."""
+    lock = render_lock_key(key, versions)
+    return lock if page_cache().add(lock, 1, RENDER_LOCK_SECONDS) else None
+
+
+def release(lock):
+    try:
+        page_cache().delete(lock)
+    except Exception:
+        outages.cache_failed("Page cache: could not release %s", lock)
+
+
+def wait_for_page(key, versions):
+    """The page another request is rendering, once it is stored for these versions; None when
+    the renderer stored nothing (an error page, a page not stored) or took too long."""
+    lock = render_lock_key(key, versions)
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(RENDER_POLL_SECONDS)
+            found = page_cache().get_many([key, lock])
+            entry = found.get(key)
+            if entry is not None and entry["versions"] == versions:
+                return entry
+            if lock not in found:
+                return None
+    except Exception:
+        outages.cache_failed("Page cache: could not wait for %s", key)
+    return None
 
 
 def make_entry(response, versions):

@@ -2,7 +2,9 @@
 pages are served from cache, retired by scope or by path, never kept past a timed change,
 and their holes are filled per request."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -181,3 +183,37 @@ def test_a_hole_filler_that_cannot_be_imported_is_a_clear_configuration_error(se
 
     with pytest.raises(ImproperlyConfigured, match=r"PAGE_CACHE_HOLES\['ticket'\]"):
         holes.fillers()
+
+
+def readers_at_once(url, count):
+    """`count` new readers asking for `url` at the same moment: their responses and the seconds taken."""
+    barrier = threading.Barrier(count)
+
+    def read():
+        barrier.wait()
+        return get(url)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(count) as pool:
+        responses = list(pool.map(lambda _: read(), range(count)))
+    return responses, time.monotonic() - started
+
+
+def test_readers_asking_at_once_for_a_missing_page_wait_for_one_render():
+    views.renders.clear()
+
+    responses, _ = readers_at_once("/slow/200/", 8)
+
+    assert views.renders == [200]
+    assert all(response.status_code == 200 for response in responses)
+    assert sorted(response["X-Page-Cache"] for response in responses) == ["hit"] * 7 + ["miss"]
+
+
+def test_readers_waiting_for_a_page_that_is_not_stored_render_it_without_waiting_long():
+    views.renders.clear()
+
+    responses, seconds = readers_at_once("/slow/404/", 4)
+
+    assert all(response.status_code == 404 for response in responses)
+    assert len(views.renders) == 4  # each renders once the first one stored nothing
+    assert seconds < 1.5

@@ -6,4 +6,5 @@ urlpatterns = [
     path("greetings/<str:name>/", views.greeting),
     path("form/", views.form),
     path("broken/", views.broken),
+    path("slow/<int:status>/", views.slow),
 ]

@@ -1,5 +1,8 @@
 """Views whose pages say what they show, so tests can tell a cached page from a fresh one."""
 
+import threading
+import time
+
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 
@@ -32,6 +35,19 @@ def form(request):
 def renew_ticket(request, stored_value):
     """The hole filler of the test site: says what it was given, and that it is fresh."""
     return f"fresh-{stored_value}"
+
+
+@cache_for_readers
+def slow(request, status):
+    """A page that takes a while to render and counts its renders."""
+    time.sleep(0.3)
+    with render_lock:
+        renders.append(status)
+    return HttpResponse(f"<p>slow page, status {status}</p>", status=status)
+
+
+renders = []
+render_lock = threading.Lock()
 
 
 @cache_for_readers
