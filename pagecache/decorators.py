@@ -191,14 +191,15 @@ def respond(request, entry, outcome):
     text = fill_holes(request, entry["content"], entry["holes"], values)
     encodings = accepted_encodings(request)
     charset = entry.get("charset", "utf-8")
-    coding, body = None, text.encode(charset)
     if "br" in encodings and "br" in entry:
         coding, body = "br", entry["br"]
     elif "gzip" in encodings and "gzip" in entry:
         coding, body = "gzip", entry["gzip"]
     elif "gzip" in encodings and "gzip_parts" in entry:
         values = [value.encode(charset) for value in values]
-        coding, body = "gzip", spliced_gzip(entry["gzip_parts"], values, body)
+        coding, body = "gzip", spliced_gzip(entry["gzip_parts"], values, text.encode(charset))
+    else:
+        coding, body = None, text.encode(charset)
     response = HttpResponse(body, content_type=entry["content_type"])
     patch_vary_headers(response, ["Accept-Encoding"])
     # One tag per representation: a browser's copy in one coding is never taken for another.

@@ -122,7 +122,7 @@ def is_trusted(settled):
 
 def apply_missed(set_versions, force=False):
     """Apply the invalidations the cache missed, when this process has reason to doubt it
-    (or `force`). True when some were applied: what was read from the cache before is stale.
+    (or `force`); what was read from the cache before may be stale either way (is_trusted).
 
     Raises when the database or the cache fails: the caller then serves uncached.
     """
@@ -130,7 +130,7 @@ def apply_missed(set_versions, force=False):
 
     doubts = health.doubts
     if doubts == health.settled and not force:
-        return False
+        return
     missed = list(MissedInvalidation.objects.values_list("pk", "scope", "missed_at"))
     if missed:
         scopes = sorted(scope for _, scope, _ in missed)
@@ -140,7 +140,6 @@ def apply_missed(set_versions, force=False):
         MissedInvalidation.objects.filter(applied).delete()
         logger.warning("Page cache: applied the missed invalidation of %s", ", ".join(scopes))
     health.settle(doubts)
-    return bool(missed)
 
 
 def retry_in_background(set_versions):

@@ -154,12 +154,17 @@ def shared_versions():
     return version_file(str(path)) if path else None
 
 
+def read_versions(keys):
+    """{version key: version} of the keys that have one, wherever versions are kept."""
+    shared = shared_versions()
+    return shared.read(keys) if shared is not None else page_cache().get_many(keys)
+
+
 def page_and_versions(keys):
     """{key: value} of a page key and version keys, as one get_many of the page cache gives them."""
-    shared = shared_versions()
-    if shared is None:
+    if shared_versions() is None:
         return page_cache().get_many(keys)
-    found = shared.read(keys[1:])
+    found = read_versions(keys[1:])
     page = page_cache().get(keys[0])
     if page is not None:
         found[keys[0]] = page
@@ -174,9 +179,7 @@ def current_versions(request, keys):
     known = getattr(request, "page_cache_versions", {})
     found = {key: known[key] for key in keys if key in known}
     if len(found) < len(keys):
-        missing_keys = [key for key in keys if key not in found]
-        shared = shared_versions()
-        found.update(shared.read(missing_keys) if shared is not None else page_cache().get_many(missing_keys))
+        found.update(read_versions([key for key in keys if key not in found]))
     missing = {key: uuid.uuid4().hex for key in keys if key not in found}
     if missing:
         page_cache().set_many(missing, None)
