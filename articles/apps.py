@@ -7,7 +7,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from articles import models, reviews
+        from articles import models, redirects, related, reviews
 
         # A side effect's save refreshes its article itself (SideEffect.save); its delete:
         post_delete.connect(
@@ -33,6 +33,10 @@ class ArticlesConfig(AppConfig):
             models.byline_changed, sender=models.Article.authors.through, dispatch_uid="byline"
         )
         post_save.connect(reviews.review_recorded, sender=models.Review, dispatch_uid="review-recorded")
+        # Old addresses of renamed articles (articles.redirects), and related articles
+        # ranked again when articles or their topics change (articles.related).
+        redirects.connect_signals()
+        related.connect_signals()
 
     def get_proxies_of(self, model):
         from django.apps import apps

@@ -1,5 +1,6 @@
 """The articles app's models: articles and their side effects (article.py), who wrote and
-reviewed them and what they cite (editorial.py), and the site's own pages (site_page.py)."""
+reviewed them and what they cite (editorial.py), how readers find their way (navigation.py:
+topics, related articles, redirects, missing pages) and the site's own pages (site_page.py)."""
 
 from articles.models.article import (
     ARTICLE_PAGES,
@@ -32,6 +33,7 @@ from articles.models.editorial import (
     byline_changed,
     normalize_doi,
 )
+from articles.models.navigation import MissingPath, Redirect, RelatedArticle, Topic
 from articles.models.site_page import SitePage, reader_pages_changed
 
 __all__ = [
@@ -39,6 +41,10 @@ __all__ = [
     "CONTENT_TEMPLATE",
     "DERIVED_FIELDS",
     "LIST_FIELDS",
+    "MissingPath",
+    "Redirect",
+    "RelatedArticle",
+    "Topic",
     "MARKDOWN_HELP",
     "SEARCH_CONFIG",
     "Article",

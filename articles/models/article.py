@@ -167,6 +167,8 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
             "side_effect_outline",
             "header_html",
             "editorial_outline",
+            "topic_outline",
+            "related_outline",
         )
 
 
@@ -237,6 +239,7 @@ def content_part_lookups():
             queryset=Review.objects.approved().select_related("reviewer"),
             to_attr="approved_reviews",
         ),
+        "topics",
     ]
 
 
@@ -245,6 +248,7 @@ class ContentParts(NamedTuple):
     references: list
     authors: list
     approved_reviews: list  # latest first
+    topics: list
 
 
 def content_parts_digest(article, side_effects, references):
@@ -301,13 +305,18 @@ DERIVED_FIELDS = [
     "content_html",
     "content_revision",
     "side_effect_outline",
+    "topic_outline",
 ]
+# Ranked among other articles by articles.related, not from the article alone.
+RELATED_FIELDS = ["related_outline"]
 
 
 # History: a revision holds the article with its side effects, references and byline, so
 # restoring one brings them back; reviews are not part of it. Derived fields are left out:
 # they are recomputed when a revision is saved.
-@reversion.register(follow=["side_effects", "references", "author_links"], exclude=DERIVED_FIELDS)
+@reversion.register(
+    follow=["side_effects", "references", "author_links"], exclude=[*DERIVED_FIELDS, *RELATED_FIELDS]
+)
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
 
@@ -321,8 +330,8 @@ class Article(models.Model):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text="The article's address: /articles/ followed by the slug. "
-        "Changing it breaks existing links.",
+        help_text="The article's address: /articles/ followed by the slug. Once the article is "
+        "published, changing it keeps the old address working: it redirects to the new one.",
     )
     summary = models.CharField(
         max_length=300,
@@ -365,6 +374,12 @@ class Article(models.Model):
         blank=True,
         help_text="The byline, in order.",
     )
+    topics = models.ManyToManyField(
+        "Topic",
+        related_name="articles",
+        blank=True,
+        help_text="The subjects it is filed under: the article links their pages and is listed on them.",
+    )
     comments_open = models.BooleanField(
         default=True,
         help_text="Untick to close the comment thread: readers see “Comments are closed.” "
@@ -395,6 +410,10 @@ class Article(models.Model):
     header_html = models.TextField(editable=False, default="")
     byline = models.JSONField(editable=False, default=list)
     editorial_outline = models.JSONField(editable=False, default=dict)
+    # The topics as the page links them ([{name, slug}], Topic.outline()), and the related
+    # articles as the page lists them, ranked when articles change (articles.related).
+    topic_outline = models.JSONField(editable=False, default=list)
+    related_outline = models.JSONField(editable=False, default=list)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -500,6 +519,7 @@ class Article(models.Model):
             references=list(source.references.all()),
             authors=[link.author for link in source.author_links.all()],
             approved_reviews=list(source.approved_reviews),
+            topics=list(source.topics.all()),
         )
 
     def derived_fields(self, parts):
@@ -543,6 +563,7 @@ class Article(models.Model):
                 HEADER_TEMPLATE, {"authors": parts.authors, "medical_review": review_context}
             ),
             "byline": [author.outline() for author in parts.authors],
+            "topic_outline": [topic.outline() for topic in parts.topics],
             "editorial_outline": {
                 "review": None
                 if review is None
