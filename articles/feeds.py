@@ -1,10 +1,11 @@
 """RSS and Atom feeds of published articles, with their bylines."""
 
 from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
 
-from articles.models import Article
+from articles.models import Article, Topic
 
 FEED_SIZE = 20
 PUBLISHER = "smpinfo"
@@ -57,3 +58,22 @@ class LatestArticlesAtomFeed(LatestArticlesFeed):
 
     def item_extra_kwargs(self, article):
         return {"byline_names": [author["name"] for author in article.byline]}
+
+
+class TopicArticlesFeed(LatestArticlesFeed):
+    """RSS of a topic's published articles: /topics/<slug>/feed/."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Topic, slug=slug)
+
+    def title(self, topic):
+        return f"smpinfo: {topic.name}"
+
+    def link(self, topic):
+        return topic.get_absolute_url()
+
+    def description(self, topic):
+        return topic.summary or f"New and updated articles about {topic.name} on smpinfo."
+
+    def items(self, topic):
+        return Article.objects.published().filter(topics=topic).for_list()[:FEED_SIZE]

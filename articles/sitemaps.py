@@ -1,11 +1,12 @@
-"""The sitemap: the home page, every published article with its last change, the authors'
-profiles and the site pages."""
+"""The sitemap: the home page, every published article with its last change, the topics and
+the authors' profiles that list published articles, and the site pages."""
 
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models.functions import Greatest
 from django.urls import reverse
 
-from articles.models import Article, ArticleAuthor, Author, SitePage
+from articles.models import Article, ArticleAuthor, Author, SitePage, Topic
 
 
 class HomeSitemap(Sitemap):
@@ -54,6 +55,29 @@ class AuthorSitemap(Sitemap):
         return Author.objects.filter(Exists(published)).only("slug").order_by("name", "pk")
 
 
+class TopicSitemap(Sitemap):
+    """Pages of the topics with at least one published article, changed when one of them did."""
+
+    changefreq = "weekly"
+    priority = 0.5
+
+    def items(self):
+        published = Q(articles__in=Article.objects.published())
+        return (
+            Topic.objects.annotate(
+                last_published=Max("articles__published_at", filter=published),
+                last_updated=Max("articles__updated_at", filter=published),
+            )
+            .filter(last_published__isnull=False)
+            .annotate(last_changed=Greatest("last_published", "last_updated"))
+            .only("slug")
+            .order_by("name", "pk")
+        )
+
+    def lastmod(self, topic):
+        return topic.last_changed
+
+
 class SitePageSitemap(Sitemap):
     changefreq = "monthly"
     priority = 0.3
@@ -68,6 +92,7 @@ class SitePageSitemap(Sitemap):
 SITEMAPS = {
     "home": HomeSitemap,
     "articles": ArticleSitemap,
+    "topics": TopicSitemap,
     "authors": AuthorSitemap,
     "pages": SitePageSitemap,
 }

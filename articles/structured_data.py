@@ -1,4 +1,5 @@
-"""schema.org JSON-LD for an article page, so search engines understand it."""
+"""schema.org JSON-LD of reader pages (an article, the home page, a topic), so search
+engines understand them."""
 
 import json
 
@@ -9,6 +10,63 @@ from django.utils.safestring import mark_safe
 # Inside <script>, "</script>" or "<!--" in any text would end or alter the element:
 # escape the characters that could start them, as Django's json_script does.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def as_script_json(data):
+    """`data` as JSON safe to put inside <script type="application/ld+json">."""
+    return mark_safe(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
+    )
+
+
+def website(request):
+    """The site as a schema.org WebSite, with its search as a SearchAction."""
+    search_url = request.build_absolute_uri(reverse("articles:search"))
+    return {
+        "@type": "WebSite",
+        "@id": request.build_absolute_uri("/") + "#website",
+        "url": request.build_absolute_uri("/"),
+        "name": "smpinfo",
+        "inLanguage": "en",
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": {"@type": "EntryPoint", "urlTemplate": f"{search_url}?q={{search_term_string}}"},
+            "query-input": "required name=search_term_string",
+        },
+    }
+
+
+def website_json_ld(request):
+    """The home page: the WebSite and its search."""
+    return as_script_json({"@context": "https://schema.org", **website(request)})
+
+
+def collection_page_json_ld(request, topic, articles):
+    """A topic's page: a CollectionPage of the site listing the articles it shows."""
+    url = request.build_absolute_uri(topic.get_absolute_url())
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CollectionPage",
+        "@id": url,
+        "url": url,
+        "name": topic.name,
+        "description": topic.summary or f"Articles about {topic.name} on smpinfo.",
+        "inLanguage": "en",
+        "isPartOf": website(request),
+        "mainEntity": {
+            "@type": "ItemList",
+            "itemListElement": [
+                {
+                    "@type": "ListItem",
+                    "position": position,
+                    "url": request.build_absolute_uri(article.get_absolute_url()),
+                    "name": article.title,
+                }
+                for position, article in enumerate(articles, start=1)
+            ],
+        },
+    }
+    return as_script_json(data)
 
 
 def person_or_organization(request, author):
@@ -69,6 +127,4 @@ def article_json_ld(request, article):
             }
             for effect in article.side_effect_outline
         ]
-    return mark_safe(
-        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
-    )
+    return as_script_json(data)

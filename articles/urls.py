@@ -2,7 +2,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
 from articles import views
-from articles.feeds import LatestArticlesAtomFeed, LatestArticlesFeed
+from articles.feeds import LatestArticlesAtomFeed, LatestArticlesFeed, TopicArticlesFeed
 from articles.sitemaps import SITEMAPS
 from pagecache import cache_for_readers
 
@@ -22,6 +22,9 @@ urlpatterns = [
     ),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("authors/<slug:slug>/", views.AuthorDetailView.as_view(), name="author"),
+    path("topics/", views.TopicListView.as_view(), name="topics"),
+    path("topics/<slug:slug>/", views.TopicDetailView.as_view(), name="topic"),
+    path("topics/<slug:slug>/feed/", cache_for_readers(TopicArticlesFeed()), name="topic_feed"),
     # Last: a site page's address is any slug no other page of the site has taken.
     path("<slug:slug>/", views.SitePageView.as_view(), name="site_page"),
 ]

@@ -1,17 +1,22 @@
 """Reader-facing pages of articles: home, article, search, robots.txt."""
 
+from itertools import islice
+
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
-from articles.models import Article, Author, SitePage
+from articles.models import Article, Author, SitePage, Topic
 from articles.search import add_snippets, clean_query, search_articles
-from articles.structured_data import article_json_ld
+from articles.structured_data import article_json_ld, collection_page_json_ld, website_json_ld
 from pagecache import cache_for_readers, page_shows
 
 RELATED_ARTICLES = 3
@@ -38,6 +43,9 @@ class ArticleListView(CachedListMixin, ListView):
     def get_queryset(self):
         return Article.objects.published().for_list()
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(json_ld=website_json_ld(self.request), **kwargs)
+
 
 @method_decorator(cache_for_readers, name="get")
 class ArticleDetailView(DetailView):
@@ -58,12 +66,7 @@ class ArticleDetailView(DetailView):
         article.show_current_content()
         context = super().get_context_data(**kwargs)
         context["is_preview"] = not article.is_published
-        context["related_articles"] = (
-            Article.objects.published()
-            .exclude(pk=article.pk)
-            .for_list()
-            .order_by("-published_at", "-pk")[:RELATED_ARTICLES]
-        )
+        context["related_articles"] = related_articles(article)
         context["json_ld"] = article_json_ld(self.request, article)
         return context
 
@@ -92,12 +95,56 @@ class AuthorDetailView(CachedListMixin, ListView):
 
 
 @method_decorator(cache_for_readers, name="get")
+class TopicListView(ListView):
+    """Every topic with published articles, by name, with how many it has."""
+
+    template_name = "articles/topic_list.html"
+    context_object_name = "topics"
+
+    def get_queryset(self):
+        published = Q(articles__in=Article.objects.published())
+        return (
+            Topic.objects.annotate(article_count=Count("articles", filter=published, distinct=True))
+            .filter(article_count__gt=0)
+            .only("name", "slug", "summary")
+        )
+
+
+@method_decorator(cache_for_readers, name="get")
+class TopicDetailView(CachedListMixin, ListView):
+    """A topic's description and its published articles, newest first."""
+
+    template_name = "articles/topic_detail.html"
+    context_object_name = "articles"
+    paginate_by = 10
+
+    def get_queryset(self):
+        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        return Article.objects.published().filter(topics=self.topic).for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(topic=self.topic, **kwargs)
+        context["json_ld"] = collection_page_json_ld(self.request, self.topic, context["articles"])
+        return context
+
+
+@method_decorator(cache_for_readers, name="get")
 class SitePageView(DetailView):
     """A page about the site: About, Editorial policy, Privacy."""
 
     model = SitePage
     template_name = "articles/site_page.html"
     context_object_name = "page"
+
+
+def related_articles(article):
+    """The related articles the page lists: the first few of those ranked and stored with
+    the article (articles.related) that readers can see now. A scheduled one is stored
+    with its publication time and appears when it comes (the page cache knows that moment
+    from the "articles" scope)."""
+    now = timezone.now()
+    visible = (entry for entry in article.related_outline if parse_datetime(entry["published_at"]) <= now)
+    return list(islice(visible, RELATED_ARTICLES))
 
 
 def render_article(request, article, *, status=200, **extra_context):

@@ -304,7 +304,7 @@ def test_article_page_reads_stored_content_not_side_effects(client, settings):
         response = client.get(article.get_absolute_url())
 
     assert response.content.decode().count('class="side-effect"') == 30
-    assert len(queries) == 3  # the article, a page of comments with their count, related articles
+    assert len(queries) == 2  # the article, a page of comments with their count (related articles are stored)
     assert not [query for query in queries if "articles_sideeffect" in query["sql"]]
 
 

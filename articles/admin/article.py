@@ -140,6 +140,7 @@ class ArticleAdminForm(forms.ModelForm):
             "slug",
             "summary",
             "body",
+            "topics",
             "status",
             "published_at",
             "comments_open",
@@ -212,13 +213,14 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
         "review_due",
         "updated_at",
     ]
-    list_filter = ["status", ReviewStatusFilter, "comments_open"]
+    list_filter = ["status", ReviewStatusFilter, "comments_open", "topics"]
     search_fields = ["title", "summary", "body"]
     prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["topics"]
     date_hierarchy = "published_at"
     readonly_fields = ["author", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "topics"]}),
         ("Publication", {"fields": ["status", "published_at", "author", "created_at", "updated_at"]}),
         ("Comments", {"fields": ["comments_open", "comments_close_at"]}),
     ]

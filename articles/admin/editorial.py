@@ -1,9 +1,9 @@
-"""Authors, medical reviews and site pages in the admin."""
+"""Authors, medical reviews, site pages and topics in the admin."""
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from reversion.admin import VersionAdmin
 
 from articles.admin.changelists import LenientChangeListMixin, as_id
@@ -12,6 +12,7 @@ from articles.models import (
     Author,
     Review,
     SitePage,
+    Topic,
 )
 
 
@@ -141,3 +142,32 @@ class SitePageAdmin(LenientChangeListMixin, VersionAdmin):
     search_fields = ["title", "body"]
     prepopulated_fields = {"slug": ["title"]}
     fields = ["title", "slug", "body"]
+
+
+@admin.register(Topic)
+class TopicAdmin(LenientChangeListMixin, VersionAdmin):
+    """Topics, with how many articles each has; articles are filed under them on their own form."""
+
+    list_display = ["name", "slug", "article_count", "published_count"]
+    search_fields = ["name", "summary"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "summary", "description"]
+
+    def get_queryset(self, request):
+        published = Q(articles__in=Article.objects.published())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                article_total=Count("articles", distinct=True),
+                published_total=Count("articles", filter=published, distinct=True),
+            )
+        )
+
+    @admin.display(description="Articles", ordering="article_total")
+    def article_count(self, topic):
+        return topic.article_total
+
+    @admin.display(description="Published", ordering="published_total")
+    def published_count(self, topic):
+        return topic.published_total

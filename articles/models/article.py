@@ -101,15 +101,21 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
         """Update the articles and retire the reader pages that show them, on commit.
 
         Every bulk change goes through here, so none can leave a stale page; a change of
-        what the stored content is made of stores it again.
+        what the stored content is made of stores it again, and a change of what lists of
+        related articles show ranks them again.
         """
+        from articles.related import LISTED_FIELDS, refresh_related  # it builds on these models
+
         content_changed = {"title", "summary"} & set(fields) and "body" not in fields
-        pks = list(self.values_list("pk", flat=True)) if content_changed else []
+        listed_changed = set(LISTED_FIELDS) & set(fields)
+        pks = list(self.values_list("pk", flat=True)) if content_changed or listed_changed else []
         updated = super().update(**fields)
         if updated:
             article_pages_changed()
-        if pks:
+        if pks and content_changed:
             Article.objects.filter(pk__in=pks).refresh_derived_fields()
+        if pks and listed_changed:
+            refresh_related(pks)
         return updated
 
     def refresh_derived_fields(self):
@@ -206,9 +212,9 @@ def next_scheduled_publication():
 
 
 # The version of what code, not a template, stores for structured data (SideEffect.outline(),
-# Author.outline(), Reference.outline(), the editorial outline): raise it with any change
+# Author.outline(), Reference.outline(), Topic.outline(), the editorial outline): raise it with any change
 # to what they store, so that the next deploy stores every article's outlines again.
-OUTLINE_FORMAT = 2
+OUTLINE_FORMAT = 3
 
 
 @lru_cache(maxsize=1)

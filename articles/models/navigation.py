@@ -33,7 +33,9 @@ class Topic(models.Model):
     """A subject that articles are filed under ("Aftercare", "Risks"), with a page of its own
     at /topics/<slug>/ that lists its published articles."""
 
-    name = models.CharField(max_length=100, unique=True, help_text="As readers see it on articles and its page.")
+    name = models.CharField(
+        max_length=100, unique=True, help_text="As readers see it on articles and its page."
+    )
     slug = models.SlugField(
         max_length=100, unique=True, help_text="The topic page's address: /topics/ followed by the slug."
     )

@@ -4,6 +4,7 @@ templates or of the structured-data outlines."""
 from django.core.management.base import BaseCommand
 
 from articles.models import Article
+from articles.related import rank_and_store
 
 
 class Command(BaseCommand):
@@ -16,6 +17,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        count = Article.objects.with_stale_content().refresh_derived_fields()
+        stale = list(Article.objects.with_stale_content().values_list("pk", flat=True))
+        count = Article.objects.filter(pk__in=stale).refresh_derived_fields()
+        # Never ranked (a deploy that brought related articles, or a bulk load): rank them now.
+        unranked = Article.objects.filter(pk__in=stale, related_outline=[]).values_list("pk", flat=True)
+        rank_and_store(list(unranked))
         noun = "article" if count == 1 else "articles"
         self.stdout.write(self.style.SUCCESS(f"Rendered {count:,} {noun} again; every article is current."))
