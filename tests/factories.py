@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.utils import timezone
 
-from articles.models import Article, Author, Reference, Review, SideEffect
+from articles.models import Article, Author, Reference, Review, SideEffect, Topic
 from comments.forms import make_form_token
 from comments.models import Comment
 
@@ -52,6 +52,23 @@ class ArticleFactory(factory.django.DjangoModelFactory):
         """`ArticleFactory(side_effects=3)` adds three side effects in order."""
         if create and count:
             SideEffectFactory.create_batch(count, article=self)
+
+    @factory.post_generation
+    def topics(self, create, topics, **kwargs):
+        """`ArticleFactory(topics=[aftercare, risks])` files it under those topics."""
+        if create and topics:
+            self.topics.add(*topics)
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    summary = factory.LazyAttribute(lambda topic: f"Everything about {topic.name.lower()}.")
+    description = factory.LazyAttribute(lambda topic: f"Articles about **{topic.name.lower()}**.")
 
 
 class SideEffectFactory(factory.django.DjangoModelFactory):
