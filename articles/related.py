@@ -22,7 +22,10 @@ the body alone ranks nothing again: it moves the text similarity a little, and
 import math
 import re
 from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from django.apps import apps
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, models
 from django.db.models import Count, F, OuterRef, Q, Subquery, Value
@@ -40,102 +43,15 @@ LISTED_FIELDS = ("title", "slug", "summary", "status", "published_at")
 MAX_QUERY_WORDS = 40
 WORD = re.compile(r"[^\W_]{3,}")
 # Left out of the SQLite fallback's words: PostgreSQL's English configuration drops them.
-STOP_WORDS = frozenset(
-    [
-        "about",
-        "after",
-        "again",
-        "also",
-        "and",
-        "are",
-        "because",
-        "been",
-        "before",
-        "being",
-        "between",
-        "both",
-        "but",
-        "can",
-        "could",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "into",
-        "its",
-        "itself",
-        "just",
-        "more",
-        "most",
-        "not",
-        "now",
-        "off",
-        "once",
-        "only",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "too",
-        "under",
-        "until",
-        "very",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-    ]
+ENGLISH_STOP_WORDS = (
+    "about after again also and are because been before being between both but can could does doing "
+    "down during each few for from further had has have having her here hers herself him himself his "
+    "how into its itself just more most not now off once only other our ours out over own same she "
+    "should some such than that the their theirs them then there these they this those through too "
+    "under until very was were what when where which while who whom why will with would you your "
+    "yours yourself"
 )
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS.split())
 
 
 def words_of(*texts):
@@ -269,6 +185,23 @@ def refresh_related(article_ids, topic_ids=()):
     rank_and_store(set(listed) - affected)
 
 
+# Articles whose ranking is put off to the end of a deferred_ranking() block.
+_deferred = ContextVar("deferred_ranking", default=None)
+
+
+@contextmanager
+def deferred_ranking():
+    """Inside this block, saving an article ranks related articles once, at the end: Article.save()
+    stores the search vector that ranking reads after the row itself is saved."""
+    pending = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    refresh_related(pending)
+
+
 def note_listed_fields(sender, instance, raw, **kwargs):
     """pre_save receiver: what other lists show of the article, as the database holds it."""
     if instance.pk is not None:
@@ -280,7 +213,11 @@ def article_saved(sender, instance, created, **kwargs):
     before = instance.__dict__.pop("_listed_before", None)
     now = tuple(getattr(instance, name) for name in LISTED_FIELDS)
     if created or before != now:
-        refresh_related([instance.pk])
+        pending = _deferred.get()
+        if pending is None:
+            refresh_related([instance.pk])
+        else:
+            pending.add(instance.pk)
 
 
 def note_lists_showing(sender, instance, **kwargs):
@@ -338,10 +275,15 @@ def topic_deleted(sender, instance, **kwargs):
 
 def connect_signals():
     """Connected by ArticlesConfig.ready()."""
-    pre_save.connect(note_listed_fields, sender=Article, dispatch_uid="related-listed-fields")
-    post_save.connect(article_saved, sender=Article, dispatch_uid="related-article-saved")
-    pre_delete.connect(note_lists_showing, sender=Article, dispatch_uid="related-lists-showing")
-    post_delete.connect(article_deleted, sender=Article, dispatch_uid="related-article-deleted")
+    proxies = [
+        model for model in apps.get_models() if model._meta.proxy and model._meta.concrete_model is Article
+    ]
+    for model in (Article, *proxies):
+        name = model.__name__
+        pre_save.connect(note_listed_fields, sender=model, dispatch_uid=f"related-listed-fields-{name}")
+        post_save.connect(article_saved, sender=model, dispatch_uid=f"related-article-saved-{name}")
+        pre_delete.connect(note_lists_showing, sender=model, dispatch_uid=f"related-lists-showing-{name}")
+        post_delete.connect(article_deleted, sender=model, dispatch_uid=f"related-article-deleted-{name}")
     m2m_changed.connect(topics_changed, sender=Article.topics.through, dispatch_uid="related-topics")
     post_save.connect(topic_saved, sender=Topic, dispatch_uid="related-topic-saved")
     pre_delete.connect(note_articles_of_topic, sender=Topic, dispatch_uid="related-topic-deleting")

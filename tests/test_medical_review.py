@@ -210,6 +210,7 @@ def test_reviewers_group_may_read_articles_and_add_reviews_only():
         "view_author",
         "view_reference",
         "view_review",
+        "view_topic",
         "add_review",
     }
 

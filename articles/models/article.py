@@ -102,14 +102,19 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
 
         Every bulk change goes through here, so none can leave a stale page; a change of
         what the stored content is made of stores it again, and a change of what lists of
-        related articles show ranks them again.
+        related articles show ranks them again. A change of slug or status keeps old
+        addresses working as a save does (articles.redirects).
         """
+        from articles import redirects
         from articles.related import LISTED_FIELDS, refresh_related  # it builds on these models
 
         content_changed = {"title", "summary"} & set(fields) and "body" not in fields
         listed_changed = set(LISTED_FIELDS) & set(fields)
         pks = list(self.values_list("pk", flat=True)) if content_changed or listed_changed else []
+        addresses = redirects.addresses_before_update(self, fields)
         updated = super().update(**fields)
+        if addresses:
+            redirects.addresses_updated(addresses)
         if updated:
             article_pages_changed()
         if pks and content_changed:
@@ -435,12 +440,15 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        from articles.related import deferred_ranking  # it builds on these models
+
         self.body_html, self.body_headings = render_markdown_with_headings(self.body)
         update_fields = kwargs.get("update_fields")
         also_save_rendered(kwargs, "body", "body_html", "body_headings")
-        super().save(*args, **kwargs)
-        if update_fields is None or {"title", "summary", "body"} & set(update_fields):
-            self.refresh_derived_fields()
+        with deferred_ranking():
+            super().save(*args, **kwargs)
+            if update_fields is None or {"title", "summary", "body"} & set(update_fields):
+                self.refresh_derived_fields()
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
