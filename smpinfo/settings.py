@@ -155,6 +155,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Cached pages for anonymous readers are answered here, before users and URLs.
     "pagecache.middleware.PageCacheMiddleware",
+    # A 404 to GET/HEAD answered from the redirects (301, or 410 Gone), else counted for the
+    # 404 report; below the page cache, whose hits are never 404s (articles.middleware).
+    "articles.middleware.RedirectMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "smpinfo.middleware.DatabaseUnavailableMiddleware",
@@ -387,6 +390,10 @@ SITE_URL = env("SITE_URL", "http://localhost:8000")
 # one; with ARTICLES_REVIEW_REQUIRED, only reviewed content can be published.
 ARTICLES_REVIEW_INTERVAL_DAYS = env_int("ARTICLES_REVIEW_INTERVAL_DAYS", 365, minimum=1)
 ARTICLES_REVIEW_REQUIRED = env_bool("ARTICLES_REVIEW_REQUIRED", False)
+# The 404 report: missing paths are counted in each process's memory and written every
+# ARTICLES_MISSING_PATHS_FLUSH_SECONDS; it keeps the ARTICLES_MISSING_PATHS_KEPT most requested.
+ARTICLES_MISSING_PATHS_FLUSH_SECONDS = env_int("ARTICLES_MISSING_PATHS_FLUSH_SECONDS", 60, minimum=1)
+ARTICLES_MISSING_PATHS_KEPT = env_int("ARTICLES_MISSING_PATHS_KEPT", 500, minimum=1)
 
 # Comments: the moderation policy's knobs (validated at startup by comments.apps).
 COMMENTS_MODERATION = env("COMMENTS_MODERATION", "all")

@@ -24,6 +24,7 @@ from articles.models import (
     refresh_once,
     review_interval,
 )
+from articles.redirects import withdraw
 from articles.reviews import publication_refusal
 
 
@@ -199,7 +200,7 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
 
     form = ArticleAdminForm
     inlines = [AuthorLinkInline, SideEffectInline, ReferenceInline]
-    actions = ["publish_articles"]
+    actions = ["publish_articles", "withdraw_articles"]
     list_display = [
         "title",
         "status",
@@ -283,6 +284,22 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
                 f"Not published, because no approved medical review saw their current content: {titles}.",
                 messages.ERROR,
             )
+
+    @admin.action(permissions=["withdraw"], description="Withdraw selected articles (410 Gone)")
+    def withdraw_articles(self, request, queryset):
+        """Unpublish on purpose: readers get “410 Gone” at their addresses (staff still preview
+        them), also once deleted, until one is published there again."""
+        note = f"Withdrawn by {request.user.get_username()} on {timezone.localdate().isoformat()}."
+        count = withdraw(queryset, note)
+        self.message_user(
+            request,
+            f"Withdrew {count} article{'s' if count != 1 else ''}: readers now get “410 Gone” at "
+            "the address (see Redirects). Publishing an article again there brings it back.",
+            messages.SUCCESS,
+        )
+
+    def has_withdraw_permission(self, request):
+        return self.has_change_permission(request) and request.user.has_perm("articles.add_redirect")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and request.user.has_perm("articles.add_review"):
