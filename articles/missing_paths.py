@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from articles.models import MissingPath, Redirect
+from articles.models.navigation import redirect_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +129,12 @@ def write(counts):
     """Add `counts` to MissingPath in one transaction, leaving out paths that have a
     redirect now, and keep the table to the ARTICLES_MISSING_PATHS_KEPT most requested."""
     with transaction.atomic():
-        redirected = set(Redirect.objects.filter(old_path__in=counts).values_list("old_path", flat=True))
-        counts = {path: count for path, count in counts.items() if path not in redirected}
+        answered = set(
+            Redirect.objects.filter(old_path__in=answering_paths(counts)).values_list("old_path", flat=True)
+        )
+        counts = {
+            path: count for path, count in counts.items() if answered.isdisjoint(answering_paths([path]))
+        }
         rows = list(MissingPath.objects.filter(path__in=counts))
         for row in rows:
             counted = counts.pop(row.path)
@@ -152,27 +157,34 @@ def write(counts):
         MissingPath.objects.exclude(pk__in=kept).delete()
 
 
+def answering_paths(paths):
+    """The old addresses whose redirect would answer any of `paths` (see Redirect.objects.answering)."""
+    return {old_path for path in paths for old_path in redirect_candidates(path, "")}
+
+
 class Writer:
     """The daemon thread that writes this process's counts, and the write at exit."""
 
     def __init__(self):
         self.pid = None
+        self.thread = None
         self.stopped = threading.Event()
         self.lock = threading.Lock()
 
     def start(self):
         """Start writing in this process, once (a forked worker starts its own)."""
-        if self.pid == os.getpid():
-            return
         with self.lock:
             if self.pid == os.getpid():
                 return
             self.pid = os.getpid()
             self.stopped = threading.Event()
-            seconds = settings.ARTICLES_MISSING_PATHS_FLUSH_SECONDS
-            thread = threading.Thread(target=self.run, args=(self.stopped, seconds), daemon=True,
-                                      name="missing-paths-writer")  # fmt: skip
-            thread.start()
+            self.thread = threading.Thread(
+                target=self.run,
+                args=(self.stopped, settings.ARTICLES_MISSING_PATHS_FLUSH_SECONDS),
+                name="missing-paths-writer",
+                daemon=True,
+            )
+            self.thread.start()
             atexit.register(self.stop)
 
     def run(self, stopped, seconds):
@@ -182,6 +194,12 @@ class Writer:
     def stop(self):
         """Stop the thread and write what is left (at exit)."""
         self.stopped.set()
+        if (
+            self.thread is not None
+            and self.thread.is_alive()
+            and self.thread is not threading.current_thread()
+        ):
+            self.thread.join(timeout=5)
         flush_in_own_connection()
 
 

@@ -2,6 +2,9 @@
 collapsed, comment pages and anchors kept), a withdrawn article answers 410 Gone, and
 editors add and remove redirects in the admin."""
 
+import json
+import shutil
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -11,8 +14,9 @@ from django.test import Client
 from django.utils import timezone
 from reversion.models import Version
 
-from articles.models import Article, Redirect
+from articles.models import Article, MissingPath, Redirect
 from tests.factories import ArticleFactory, UserFactory, admin_article_form_data, ensure_roles
+from tests.test_html_validity import VNU_JAR, page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -376,3 +380,51 @@ def test_the_redirect_list_shows_old_and_new_addresses_and_notes(editor_client):
     assert "/old-guide/" in html
     assert "/articles/new-guide/" in html
     assert "From the flyer" in html
+
+
+# Valid HTML -------------------------------------------------------------------------
+
+
+def test_the_410_page_and_the_redirect_admin_pages_are_valid_html(editor_client, tmp_path):
+    assert shutil.which("java"), "the Nu Html Checker needs Java"
+    assert VNU_JAR.exists(), "vnu-jar is missing: `make test` installs it (npm ci)"
+    Redirect.objects.create(old_path="/articles/withdrawn/", new_path="", note="Withdrawn")
+    Redirect.objects.create(old_path="/old-guide/", new_path="/articles/new-guide/")
+    now = timezone.now()
+    MissingPath.objects.create(path="/articles/mistyped/", hits=4, first_seen=now, last_seen=now)
+    answers = {
+        "410 Gone": (410, Client().get("/articles/withdrawn/")),
+        "redirect list": (200, editor_client.get("/admin/articles/redirect/")),
+        "redirect add": (200, editor_client.get("/admin/articles/redirect/add/?old_path=%2Fold%2F")),
+        "redirect refused": (200, add_redirect(editor_client, "no-slash", "/old-guide/")),
+        "404 report": (200, editor_client.get("/admin/articles/missingpath/")),
+    }
+    files = {}
+    for name, (status, response) in answers.items():
+        assert response.status_code == status, name
+        path = tmp_path / f"{len(files):02d}.html"
+        path.write_bytes(response.content)
+        files[path.name] = name
+
+    checked = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU_JAR),
+            "--errors-only",
+            "--format",
+            "json",
+            *(str(p) for p in tmp_path.iterdir()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    report = json.loads(checked.stderr.strip() or checked.stdout.strip())
+    errors = [
+        f"{page_of(message, files)}: {message.get('message')} ({message.get('extract', '')!r})"
+        for message in report["messages"]
+        if message.get("type") in ("error", "non-document-error")
+    ]
+    assert errors == []

@@ -107,6 +107,7 @@ def validate_target(target):
 # A path under an article's address (/articles/<slug>/<rest>): the article's redirect answers
 # it too, with <rest> kept (its comment pages, or any page added under it later).
 UNDER_ARTICLE = re.compile(r"^(?P<article>/articles/[^/]+/)(?P<rest>.+)$")
+ARTICLE_ADDRESS = re.compile(r"^/articles/[^/]+/$")
 # More hops than any honest chain of redirects has: a loop saved around the rules stops here.
 MAX_HOPS = 10
 
@@ -190,7 +191,7 @@ class Redirect(models.Model):
 
     def save(self, *args, **kwargs):
         """Save it leading to the end of any chain; the redirects that led to its old address
-        follow it; its old address leaves the 404 report."""
+        follow it; the paths it answers leave the 404 report."""
         target, looped = self.followed_target()
         if not looped:
             self.new_path = target
@@ -202,7 +203,10 @@ class Redirect(models.Model):
                     other.delete()  # it led back to its own address: it could never answer
                 elif target != other.new_path:
                     Redirect.objects.filter(pk=other.pk).update(new_path=target)
-            MissingPath.objects.filter(path=self.old_path).delete()
+            answered = models.Q(path=self.old_path)
+            if ARTICLE_ADDRESS.match(self.old_path):
+                answered |= models.Q(path__startswith=self.old_path)
+            MissingPath.objects.filter(answered).delete()
 
     def clean(self):
         super().clean()
