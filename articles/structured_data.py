@@ -1,11 +1,14 @@
-"""schema.org JSON-LD of reader pages (an article, the home page, a topic), so search
-engines understand them."""
+"""What reader pages say of themselves to search engines and link previews: their
+canonical address, and their schema.org JSON-LD (an article, the home page, a topic)."""
 
 import json
+from urllib.parse import urlencode
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+
+SITE_NAME = "smpinfo"
 
 # Inside <script>, "</script>" or "<!--" in any text would end or alter the element:
 # escape the characters that could start them, as Django's json_script does.
@@ -19,18 +22,30 @@ def as_script_json(data):
     )
 
 
+def page_address(request, path=None, *, page=1, **query):
+    """The absolute address a page is indexed and shared under (its canonical URL, og:url
+    and JSON-LD url): `path` (by default the request's) with only the query that makes
+    the page what it is, `query` (a search's words) and, from the second page of a list
+    on, `?page=N`. Tracking tags or any other parameter a link added are left out."""
+    if page > 1:
+        query["page"] = page
+    url = request.build_absolute_uri(path or request.path)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 def website(request):
     """The site as a schema.org WebSite, with its search as a SearchAction."""
-    search_url = request.build_absolute_uri(reverse("articles:search"))
+    home = request.build_absolute_uri(reverse("articles:list"))
+    search = request.build_absolute_uri(reverse("articles:search"))
     return {
         "@type": "WebSite",
-        "@id": request.build_absolute_uri("/") + "#website",
-        "url": request.build_absolute_uri("/"),
-        "name": "smpinfo",
+        "@id": f"{home}#website",
+        "url": home,
+        "name": SITE_NAME,
         "inLanguage": "en",
         "potentialAction": {
             "@type": "SearchAction",
-            "target": {"@type": "EntryPoint", "urlTemplate": f"{search_url}?q={{search_term_string}}"},
+            "target": {"@type": "EntryPoint", "urlTemplate": f"{search}?q={{search_term_string}}"},
             "query-input": "required name=search_term_string",
         },
     }
@@ -41,16 +56,18 @@ def website_json_ld(request):
     return as_script_json({"@context": "https://schema.org", **website(request)})
 
 
-def collection_page_json_ld(request, topic, articles):
-    """A topic's page: a CollectionPage of the site listing the articles it shows."""
-    url = request.build_absolute_uri(topic.get_absolute_url())
+def collection_page_json_ld(request, topic, page):
+    """A page of a topic's list (`page`, a Paginator page of its articles): a CollectionPage
+    of the site whose ItemList holds the articles the page shows, numbered from the first
+    article of the page (11 on page 2)."""
+    url = page_address(request, topic.get_absolute_url(), page=page.number)
     data = {
         "@context": "https://schema.org",
         "@type": "CollectionPage",
         "@id": url,
         "url": url,
         "name": topic.name,
-        "description": topic.summary or f"Articles about {topic.name} on smpinfo.",
+        "description": topic.summary or f"Articles about {topic.name} on {SITE_NAME}.",
         "inLanguage": "en",
         "isPartOf": website(request),
         "mainEntity": {
@@ -62,7 +79,7 @@ def collection_page_json_ld(request, topic, articles):
                     "url": request.build_absolute_uri(article.get_absolute_url()),
                     "name": article.title,
                 }
-                for position, article in enumerate(articles, start=1)
+                for position, article in enumerate(page, start=page.start_index())
             ],
         },
     }
@@ -88,7 +105,8 @@ def article_json_ld(request, article):
     and editorial outlines, its byline): the page view runs no query for it.
     """
     url = request.build_absolute_uri(article.get_absolute_url())
-    publisher = {"@type": "Organization", "name": "smpinfo", "url": request.build_absolute_uri("/")}
+    home = request.build_absolute_uri(reverse("articles:list"))
+    publisher = {"@type": "Organization", "name": SITE_NAME, "url": home}
     data = {
         "@context": "https://schema.org",
         "@type": "MedicalWebPage",

@@ -124,7 +124,7 @@ class TopicDetailView(CachedListMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(topic=self.topic, **kwargs)
-        context["json_ld"] = collection_page_json_ld(self.request, self.topic, context["articles"])
+        context["json_ld"] = collection_page_json_ld(self.request, self.topic, context["page_obj"])
         return context
 
 

@@ -307,13 +307,15 @@ def entry_titled(feed, title):
     return next(entry for entry in feed.entries if entry.title == title)
 
 
-def test_rss_items_name_the_byline_as_dc_creator_and_no_email(client, article_by_two):
+def test_rss_items_name_each_of_the_byline_as_dc_creator_and_no_email(client, article_by_two):
     ArticleFactory(title="Unsigned")
 
     xml, feed = parsed_feed(client, "/feed/")
 
-    assert re.search(r"<dc:creator[^>]*>Amy Adams, Ben Brown</dc:creator>", xml)
-    assert entry_titled(feed, "Signed twice").author == "Amy Adams, Ben Brown"
+    item = xml.split("<title>Signed twice</title>")[1].split("</item>")[0]
+    assert re.findall(r"<dc:creator>([^<]*)</dc:creator>", item) == ["Amy Adams", "Ben Brown"]
+    names = [author["name"] for author in entry_titled(feed, "Signed twice").authors]
+    assert names == ["Amy Adams", "Ben Brown"]
     assert entry_titled(feed, "Unsigned").author == "smpinfo"
     assert not EMAIL.findall(xml)
 
