@@ -428,3 +428,12 @@ def test_the_410_page_and_the_redirect_admin_pages_are_valid_html(editor_client,
         if message.get("type") in ("error", "non-document-error")
     ]
     assert errors == []
+
+
+def test_a_path_under_an_old_address_never_leads_to_another_site():
+    Redirect.objects.create(old_path="/articles/old-name/", new_path="/")
+
+    for path in ("/articles/old-name//evil.example/", "/articles/old-name/%5Cevil.example/"):
+        response = Client().get(path)
+        assert response.status_code == 301
+        assert response["Location"] == "/evil.example/"

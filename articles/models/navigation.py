@@ -247,7 +247,7 @@ class Redirect(models.Model):
             return self.new_path
         target, hash_mark, fragment = self.new_path.partition("#")
         if rest and target.endswith("/"):
-            target += rest
+            target += rest.lstrip("/\\")  # a leading slash or backslash would make "//host": another site
         if query_string:
             target += ("&" if "?" in target else "?") + query_string
         return target + hash_mark + fragment
