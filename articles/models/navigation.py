@@ -105,7 +105,7 @@ def validate_target(target):
 
 
 # A path under an article's address (/articles/<slug>/<rest>): the article's redirect answers
-# it too, with <rest> kept (its comment pages, or any page added under it later).
+# it too, with <rest> kept, so any page under a renamed article follows it.
 UNDER_ARTICLE = re.compile(r"^(?P<article>/articles/[^/]+/)(?P<rest>.+)$")
 ARTICLE_ADDRESS = re.compile(r"^/articles/[^/]+/$")
 # More hops than any honest chain of redirects has: a loop saved around the rules stops here.
