@@ -196,6 +196,7 @@ def ensure_roles():
     import_module("comments.migrations.0002_moderation_roles").grant(apps, None)
     reviewers = import_module("articles.migrations.0008_create_reviewers_and_editorial_permissions")
     reviewers.create_roles(apps, None)
+    import_module("articles.migrations.0011_navigation_permissions").grant_permissions(apps, None)
 
 
 def admin_article_form_data(article=None, **overrides):
@@ -246,6 +247,7 @@ def admin_article_form_data(article=None, **overrides):
             "status": article.status,
             "published_at_0": published_at.strftime("%Y-%m-%d"),
             "published_at_1": published_at.strftime("%H:%M:%S"),
+            "topics": [str(pk) for pk in article.topics.values_list("pk", flat=True)],
         }
         effects = [
             {
