@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -220,3 +221,36 @@ def test_the_deploy_step_ranks_articles_stored_by_a_release_without_related_arti
     call_command("refresh_article_content", stdout=StringIO())
 
     assert related_on(client, first) == [second.title]
+
+
+def test_a_new_article_joins_a_full_list_only_when_it_beats_its_last_entry(client, topics):
+    aftercare, risks = topics["aftercare"], topics["risks"]
+    article = unrelated_article("Aftercare basics", topics=[aftercare, risks])
+    old = timezone.now() - timedelta(days=30)
+    for number in range(6):
+        unrelated_article(f"Close match {number}", topics=[aftercare, risks], published_at=old)
+    assert len(Article.objects.get(pk=article.pk).related_outline) == 6
+
+    unrelated_article("Sharing one topic", topics=[aftercare])
+    assert "Sharing one topic" not in related_on(client, article)
+
+    unrelated_article("Sharing both topics", topics=[aftercare, risks])
+    assert related_on(client, article)[0] == "Sharing both topics"
+
+
+def test_a_word_most_articles_share_makes_no_article_related(client):
+    # On a site about SMP nearly every article says "scalp": it tells nothing about how alike two are.
+    for number in range(24):
+        ArticleFactory(title=f"Scalp note {number}", summary=f"Scalp entry {number}.")
+    article = ArticleFactory(title="Scalp", summary="Scalp.")
+
+    assert related_on(client, article) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="stemming comes from PostgreSQL's full text")
+def test_on_postgresql_words_match_whatever_their_ending(client):
+    article = ArticleFactory(title="Why pigment fades", summary="Fading explained.")
+    ArticleFactory(title="Faded dots", summary="When pigment has faded.")
+    unrelated_article("Tax deadlines")
+
+    assert related_on(client, article) == ["Faded dots"]

@@ -317,6 +317,7 @@ DERIVED_FIELDS = [
     "content_revision",
     "side_effect_outline",
     "topic_outline",
+    "related_terms",
 ]
 # Ranked among other articles by articles.related, not from the article alone.
 RELATED_FIELDS = ["related_outline"]
@@ -425,6 +426,8 @@ class Article(models.Model):
     # articles as the page lists them, ranked when articles change (articles.related).
     topic_outline = models.JSONField(editable=False, default=list)
     related_outline = models.JSONField(editable=False, default=list)
+    # The words of the title and summary that related articles are ranked by (articles.related).
+    related_terms = models.JSONField(editable=False, default=list)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -492,6 +495,8 @@ class Article(models.Model):
         older version, is not a change). Inside refresh_once(), only noted, and done when
         the block ends.
         """
+        from articles.related import terms_of  # it builds on these models
+
         pending = _pending_refresh.get()
         if pending is not None:
             pending.add(self.pk)
@@ -512,6 +517,8 @@ class Article(models.Model):
                                     config=SEARCH_CONFIG)  # fmt: skip
                 vector = part if vector is None else vector + part
             fields["search_vector"] = vector
+        # What related articles are ranked by: the database's full-text lexemes on PostgreSQL.
+        fields["related_terms"] = terms_of(self.title, self.summary)
         # Decided in the database, so that two processes saving at once agree.
         fields["updated_at"] = Case(
             When(Q(content_digest="") | Q(content_digest=fields["content_digest"]), then=F("updated_at")),

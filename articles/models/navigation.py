@@ -81,6 +81,9 @@ class RelatedArticle(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
     related = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="listed_in")
     rank = models.PositiveSmallIntegerField()
+    # Its score when it was ranked: what an article entering the list must beat.
+    shared_topics = models.PositiveSmallIntegerField(default=0)
+    similarity = models.FloatField(default=0.0)
 
     class Meta:
         ordering = ["article", "rank"]

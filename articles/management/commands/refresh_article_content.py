@@ -21,6 +21,6 @@ class Command(BaseCommand):
         count = Article.objects.filter(pk__in=stale).refresh_derived_fields()
         # Never ranked (a deploy that brought related articles, or a bulk load): rank them now.
         unranked = Article.objects.filter(pk__in=stale, related_outline=[]).values_list("pk", flat=True)
-        rank_and_store(list(unranked))
+        rank_and_store(unranked)
         noun = "article" if count == 1 else "articles"
         self.stdout.write(self.style.SUCCESS(f"Rendered {count:,} {noun} again; every article is current."))

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.markdown import render_markdown, render_markdown_with_headings
-from articles.models import Article, SideEffect, article_pages_changed
+from articles.models import Article, RelatedArticle, SideEffect, Topic, article_pages_changed
+from articles.related import RelatedIndex, rank_and_store
 from comments.models import Comment
 from comments.moderation import HELD_REASON, HONEYPOT_REASON, blocked_phrase_reason, too_fast_reason
 
@@ -75,6 +76,43 @@ TOPICS = [
     "Sensitive scalps and SMP",
     "The first session, hour by hour",
 ]
+# The demo's topics, and the subjects of TOPICS filed under each (a subject may be in two).
+DEMO_TOPICS = {
+    "Healing and aftercare": [
+        "Healing after scalp micropigmentation",
+        "Aftercare in the first week",
+        "Sun protection after SMP",
+        "Working out after treatment",
+        "Redness after a session",
+    ],
+    "Risks and side effects": [
+        "Redness after a session",
+        "Removing scalp micropigmentation",
+        "Sensitive scalps and SMP",
+        "Fading and how to prevent it",
+    ],
+    "Choosing a practitioner": [
+        "Choosing an SMP practitioner",
+        "The hairline consultation",
+        "The cost of scalp micropigmentation",
+        "The first session, hour by hour",
+    ],
+    "Results over the years": [
+        "Touch-up sessions",
+        "Pigment colour and skin tone",
+        "Fading and how to prevent it",
+        "Living with SMP for ten years",
+    ],
+    "Who SMP is for": [
+        "Scalp micropigmentation for women",
+        "SMP and thinning hair",
+        "Scalp micropigmentation over scars",
+        "SMP versus hair transplants",
+        "SMP for alopecia",
+    ],
+}
+DEMO_TOPIC_SLUG_PREFIX = "demo-topic-"
+
 SUMMARY_TEMPLATES = [
     "What {topic_lower} involves, how long it takes and the questions worth asking first.",
     "A plain-language look at {topic_lower}, with advice from practitioners and readers.",
@@ -260,7 +298,9 @@ class Command(BaseCommand):
 
         article_rows = self.create_articles(rng, articles, first_number, batch_size)
         side_effect_total = self.create_side_effects(rng, article_rows, batch_size)
+        self.file_under_topics(article_rows, batch_size)
         self.refresh_articles(article_rows)
+        self.rank_related(article_rows)
         counts = comments_per_article(rng, len(article_rows), comments)
         created = self.create_comments(rng, article_rows, counts, comments, batch_size)
         # bulk_create sends no signals: readers' cached pages would not show the new content.
@@ -312,9 +352,11 @@ class Command(BaseCommand):
         bodies = [body_fields(body) for body in BODIES]
         span = timedelta(days=730).total_seconds()
         rows = []
+        subjects = []
         for index in range(total):
             number = first_number + index
             topic = rng.choice(TOPICS)
+            subjects.append(topic)
             words = {"topic": topic, "topic_lower": lower_first(topic), "year": 2023 + index % 3}
             if index == 0:
                 # The busiest thread: published over a year ago, so comments span the year.
@@ -342,7 +384,30 @@ class Command(BaseCommand):
         pks = {}
         for chunk in batched(slugs, 5000):
             pks.update(Article.objects.filter(slug__in=chunk).values_list("slug", "pk"))
+        self.subjects = {pks[article.slug]: subject for article, subject in zip(rows, subjects, strict=True)}
         return [(pks[article.slug], article.slug, article.published_at) for article in rows]
+
+    def file_under_topics(self, article_rows, batch_size):
+        """File each article under the demo topics of its subject (DEMO_TOPICS)."""
+        topic_ids = {}
+        for name in DEMO_TOPICS:
+            topic, _ = Topic.objects.get_or_create(
+                slug=f"{DEMO_TOPIC_SLUG_PREFIX}{slugify(name)}",
+                defaults={"name": name, "summary": f"Demo articles about {name.lower()}."},
+            )
+            topic_ids[name] = topic.pk
+        topics_of = {}
+        for name, subjects in DEMO_TOPICS.items():
+            for subject in subjects:
+                topics_of.setdefault(subject, []).append(topic_ids[name])
+        Link = Article.topics.through
+        links = (
+            Link(article_id=pk, topic_id=topic_id)
+            for pk, _slug, _published in article_rows
+            for topic_id in topics_of.get(self.subjects[pk], [])
+        )
+        for batch in batched(links, batch_size):
+            Link.objects.bulk_create(batch)
 
     def create_side_effects(self, rng, article_rows, batch_size):
         descriptions = {}
@@ -457,6 +522,17 @@ class Command(BaseCommand):
             done += len(chunk)
             self.progress("search index", done, len(article_rows))
 
+    def rank_related(self, article_rows):
+        """Rank the related articles of the new articles and of the others they may join."""
+        pks = [pk for pk, _slug, _published in article_rows]
+        if len(pks) < Article.objects.count():
+            pks = list(Article.objects.values_list("pk", flat=True))  # the older ones may list new ones
+        index = RelatedIndex()
+        done = 0
+        for chunk in batched(pks, 500):
+            done += rank_and_store(chunk, index)
+            self.progress("related articles", done, len(pks))
+
     def analyze(self):
         """Leave PostgreSQL's tables as autovacuum would after a while: statistics for the planner,
         and the visibility map that lets counts and the like be answered from an index alone.
@@ -466,6 +542,6 @@ class Command(BaseCommand):
         # VACUUM cannot run inside a transaction (as when called from a test): ANALYZE alone then.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in (Article, SideEffect, Comment):
+            for model in (Article, SideEffect, Comment, Article.topics.through, RelatedArticle):
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
         self.progress(f"{command.lower()} tables", 3, 3)
