@@ -22,6 +22,19 @@ def generate(**options):
     return out.getvalue()
 
 
+def test_demo_articles_are_filed_under_topics_and_list_related_articles(client):
+    generate(articles=30, comments=0)
+
+    articles = list(Article.objects.prefetch_related("topics"))
+    assert all(article.topics.all() for article in articles)
+    assert all(article.topic_outline for article in articles)
+    for article in articles:
+        html = client.get(article.get_absolute_url()).content.decode()
+        assert 'class="related-articles' in html
+        topic = article.topic_outline[0]
+        assert f'<a href="/topics/{topic["slug"]}/" rel="tag">{topic["name"]}</a>' in html
+
+
 def test_a_small_run_creates_the_requested_articles_and_comments():
     before = timezone.now()
     generate(articles=5, comments=300)

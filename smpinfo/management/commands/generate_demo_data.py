@@ -541,7 +541,8 @@ class Command(BaseCommand):
             return
         # VACUUM cannot run inside a transaction (as when called from a test): ANALYZE alone then.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        tables = [Article, SideEffect, Comment, Article.topics.through, RelatedArticle]
         with connection.cursor() as cursor:
-            for model in (Article, SideEffect, Comment, Article.topics.through, RelatedArticle):
+            for model in tables:
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
-        self.progress(f"{command.lower()} tables", 3, 3)
+        self.progress(f"{command.lower()} tables", len(tables), len(tables))
