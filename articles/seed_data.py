@@ -173,6 +173,23 @@ EDITORIAL_TEAM = {
     ),
 }
 
+# The seed articles' topics, by the article's slug: subjects to file later articles under
+# too, which editors rename or describe in the admin ("Topics").
+SEED_TOPICS = {
+    "what-is-scalp-micropigmentation": {
+        "name": "SMP basics",
+        "slug": "smp-basics",
+        "summary": "What scalp micropigmentation is, how it is done and what it can and cannot do.",
+    },
+    "side-effects-of-scalp-micropigmentation": {
+        "name": "Side effects and aftercare",
+        "slug": "side-effects-and-aftercare",
+        "summary": (
+            "What to expect after a session, what is usual while the scalp heals, and when to see a doctor."
+        ),
+    },
+}
+
 # Starting text of the site pages, for the owner to edit in the admin ("Site pages").
 SITE_PAGES = [
     {

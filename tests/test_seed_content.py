@@ -1,9 +1,11 @@
 """The seed_content command creates the first articles once and never overwrites edits."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
-from articles.models import Article, SideEffect
+from articles.models import Article, SideEffect, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,28 @@ def test_editor_changes_survive_a_rerun():
     assert article.title == "Side effects of SMP, reviewed"
     assert article.comments_open is True
     assert article.side_effects.count() == 5
+
+
+def test_seed_files_each_article_under_a_topic_that_links_the_other_as_related(client):
+    call_command("seed_content", stdout=io.StringIO())
+
+    html = client.get(f"/articles/{SIDE_EFFECTS_SLUG}/").content.decode()
+    assert '<a href="/topics/side-effects-and-aftercare/" rel="tag">Side effects and aftercare</a>' in html
+    related = html.split('class="related-articles')[1].split("</aside>")[0]
+    assert "What is scalp micropigmentation?" in related
+    topic_page = client.get("/topics/smp-basics/").content.decode()
+    assert "What is scalp micropigmentation?" in topic_page
+
+
+def test_rerun_leaves_topics_an_editor_chose_and_files_an_article_left_without_one():
+    call_command("seed_content", stdout=io.StringIO())
+    explainer = Article.objects.get(slug="what-is-scalp-micropigmentation")
+    explainer.topics.clear()
+    side_effects = Article.objects.get(slug=SIDE_EFFECTS_SLUG)
+    chosen = Topic.objects.create(name="Risks", slug="risks")
+    side_effects.topics.set([chosen])
+
+    call_command("seed_content", stdout=io.StringIO())
+
+    assert [topic.slug for topic in explainer.topics.all()] == ["smp-basics"]
+    assert list(side_effects.topics.all()) == [chosen]

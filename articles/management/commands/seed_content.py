@@ -6,17 +6,18 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from articles.models import Article, Author, SitePage
-from articles.seed_data import EDITORIAL_TEAM, SIDE_EFFECTS_ARTICLE, SITE_PAGES, WHAT_IS_SMP
+from articles.models import Article, Author, SitePage, Topic
+from articles.seed_data import EDITORIAL_TEAM, SEED_TOPICS, SIDE_EFFECTS_ARTICLE, SITE_PAGES, WHAT_IS_SMP
 
 
 class Command(BaseCommand):
     help = (
         "Create the seed articles (“What is scalp micropigmentation?” and “Side Effects of "
         "Scalp Micropigmentation” with its six side effects), signed by the “smpinfo "
-        "editorial team”, and the About, Editorial policy and Privacy pages. Whatever already "
-        "exists (by slug) is never changed, so editors' changes survive a re-run; a seed "
-        "article with no byline is given the editorial team's."
+        "editorial team” and filed under a topic each, and the About, Editorial policy and "
+        "Privacy pages. Whatever already exists (by slug) is never changed, so editors' changes "
+        "survive a re-run; a seed article with no byline is given the editorial team's, and one "
+        "with no topic its seed topic."
     )
 
     def handle(self, *args, **options):
@@ -37,11 +38,23 @@ class Command(BaseCommand):
     @transaction.atomic
     def seed(self, content, team, *, published_at, comments_open):
         existing = Article.objects.filter(slug=content["slug"]).first()
+        topic_fields = SEED_TOPICS[content["slug"]]
+        topic, created = Topic.objects.get_or_create(
+            slug=topic_fields["slug"], defaults={k: v for k, v in topic_fields.items() if k != "slug"}
+        )
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Created topic “{topic.name}”."))
         if existing is not None:
+            changed = False
             if not existing.authors.exists():
                 existing.authors.add(team)
                 self.stdout.write(f"Article “{content['title']}” is now signed by “{team.name}”.")
-            else:
+                changed = True
+            if not existing.topics.exists():
+                existing.topics.add(topic)
+                self.stdout.write(f"Article “{content['title']}” is now filed under “{topic.name}”.")
+                changed = True
+            if not changed:
                 self.stdout.write(f"Article “{content['title']}” already exists; left unchanged.")
             return
         article = Article.objects.create(
@@ -56,6 +69,7 @@ class Command(BaseCommand):
         for order, entry in enumerate(content.get("side_effects", []), start=1):
             article.side_effects.create(order=order * 10, **entry)
         article.authors.add(team)
+        article.topics.add(topic)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created article “{article.title}” with {article.side_effects.count()} side effects."
