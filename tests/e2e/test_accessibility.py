@@ -29,6 +29,8 @@ PAGES = {
     "search": lambda: "/search/?q=blue",
     "about-page": lambda: "/about/",
     "author-profile": lambda: "/authors/smpinfo-editorial-team/",
+    "topics-index": lambda: "/topics/",
+    "topic-page": lambda: "/topics/side-effects-and-aftercare/",
     "admin-login": lambda: "/admin/login/",
 }
 
