@@ -166,7 +166,7 @@ def outline(article):
     return {
         "id": article.pk,
         "title": article.title,
-        "url": article.get_absolute_url(),
+        "slug": article.slug,  # the page makes the address, under the site's path prefix
         "summary": article.summary,
         "published_at": article.published_at.isoformat(),
     }
