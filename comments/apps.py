@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_delete, post_save
 
 
@@ -9,7 +9,14 @@ class CommentsConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
-        from comments.models import Comment, comment_saved_or_deleted
+        from articles.models import Article
+        from comments.models import (
+            Comment,
+            article_saved,
+            comment_deleted,
+            comment_loaded_raw,
+            comment_saved_or_deleted,
+        )
         from comments.moderation import moderation_mode
         from comments.ratelimit import parse_rate
 
@@ -19,3 +26,9 @@ class CommentsConfig(AppConfig):
 
         post_save.connect(comment_saved_or_deleted, sender=Comment, dispatch_uid="comment-pages-saved")
         post_delete.connect(comment_saved_or_deleted, sender=Comment, dispatch_uid="comment-pages-deleted")
+        # Each article's count of approved comments (see comments.models): Comment.save()
+        # and the queryset's bulk changes count themselves; these cover the rest.
+        post_delete.connect(comment_deleted, sender=Comment, dispatch_uid="comment-count-deleted")
+        post_save.connect(comment_loaded_raw, sender=Comment, dispatch_uid="comment-count-loaded")
+        for sender in (Article, *apps.get_app_config("articles").get_proxies_of(Article)):
+            post_save.connect(article_saved, sender=sender, dispatch_uid=f"comment-count-{sender.__name__}")

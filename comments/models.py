@@ -1,11 +1,31 @@
-"""Reader comments, the blocklist moderators keep, and the comment-thread view of an article."""
+"""Reader comments, the blocklist moderators keep, and the comment-thread view of an article.
+
+Each article stores how many approved comments it has (`Article.approved_comment_count`),
+so that a page of its thread needs no COUNT, and a thread without approved comments no
+comment query at all: counted when comments change, never in a page view. It is the
+comments app's fact about an article, but it lives on the article row rather than in a
+model of this app, because the page reads that row anyway: a table of our own would cost
+every article page one more query. Only this module writes it, through
+recount_approved_comments(), and every way a comment changes ends there, in the
+transaction of the change: a save, a bulk update (the moderation actions), a bulk insert,
+a delete, a fixture or revision loaded raw, a full save of the article (which writes back
+the count it was loaded with). A backup holds counts and comments of one moment, so a
+restore brings back both as they were.
+
+Recounting, not adding one: the article row is locked first, then its approved comments
+are counted from the comment_thread index, so that of two moderators approving at once on
+one thread, the second counts after the first has committed (PostgreSQL's READ COMMITTED
+takes a new snapshot for each statement; SQLite lets one writer at a time).
+"""
 
 import hashlib
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from articles.models import Article
@@ -39,10 +59,15 @@ def duplicate_fingerprint(email, body):
     return hashlib.sha256(f"{email}\n{text}".encode()).hexdigest()
 
 
+def thread_page_url(article, page_number):
+    """The address of a page of the article's thread."""
+    query = f"?page={page_number}" if page_number > 1 else ""
+    return f"{article.get_absolute_url()}{query}"
+
+
 def comment_permalink(article, page_number, comment_pk):
     """The public address of a comment: the page of the article's thread that shows it."""
-    query = f"?page={page_number}" if page_number > 1 else ""
-    return f"{article.get_absolute_url()}{query}#comment-{comment_pk}"
+    return f"{thread_page_url(article, page_number)}#comment-{comment_pk}"
 
 
 def threads_changed(articles):
@@ -60,6 +85,93 @@ def comment_saved_or_deleted(sender, instance, **kwargs):
 
 # The fields of a comment that readers may see (or that decide whether they see it).
 SHOWN_FIELDS = {"article", "article_id", "author_name", "body", "created_at", "status"}
+# Those that decide which article counts it as approved.
+COUNTED_FIELDS = {"article", "article_id", "status"}
+# Rows changed per UPDATE by a bulk change of COUNTED_FIELDS (SQLite takes 999 parameters).
+UPDATE_BATCH_SIZE = 500
+
+
+def recount_approved_comments(article_ids):
+    """Store the number of approved comments of each of these articles; returns {pk: count}.
+
+    Locks the article rows (in pk order, so two recounts never deadlock), then counts, in
+    the caller's transaction when there is one: a comment change and its count commit
+    together. The count is an index-only scan of comment_thread on PostgreSQL. Written with
+    the plain base manager: a count is no edit of the article, and the comment change has
+    retired the pages of its thread already (threads_changed).
+    """
+    ids = sorted({pk for pk in article_ids if pk is not None})
+    if not ids:
+        return {}
+    articles = Article._base_manager.select_for_update().filter(pk__in=ids).order_by("pk")
+    with transaction.atomic(savepoint=False):
+        stored = dict(articles.values_list("pk", "approved_comment_count"))
+        approved = Comment.objects.approved().filter(article_id__in=stored).order_by()
+        counts = dict.fromkeys(stored, 0)
+        counts.update(approved.values_list("article_id").annotate(models.Count("pk")))
+        changed = [Article(pk=pk, approved_comment_count=count) for pk, count in counts.items()
+                   if count != stored[pk]]  # fmt: skip
+        Article._base_manager.bulk_update(changed, ["approved_comment_count"])
+    return counts
+
+
+# Articles whose recount is put off to the end of a recounting_once() block.
+_pending_recount = ContextVar("pending_recount", default=None)
+
+
+@contextmanager
+def recounting_once():
+    """Inside this block, comments that change have their articles recounted once, at the
+    end (a bulk delete sends one signal per comment)."""
+    if _pending_recount.get() is not None:
+        yield  # an outer block recounts
+        return
+    pending = set()
+    token = _pending_recount.set(pending)
+    try:
+        yield
+    finally:
+        _pending_recount.reset(token)
+    recount_approved_comments(pending)
+
+
+def approved_comments_changed(article_ids):
+    """These articles may have gained or lost approved comments: recount them now, or at
+    the end of the recounting_once() block we are in."""
+    pending = _pending_recount.get()
+    if pending is None:
+        recount_approved_comments(article_ids)
+    else:
+        pending.update(article_ids)
+
+
+def comment_deleted(sender, instance, origin=None, **kwargs):
+    """Signal receiver: a deleted comment leaves its article's count, whatever its status
+    was when loaded (another moderator may have approved it since), unless the article is
+    being deleted with it."""
+    deleting_article = isinstance(origin, Article) or (
+        isinstance(origin, models.QuerySet) and issubclass(origin.model, Article)
+    )
+    if not deleting_article:
+        approved_comments_changed([instance.article_id])
+
+
+def comment_loaded_raw(sender, instance, raw, **kwargs):
+    """Signal receiver: a comment saved raw (loaddata) skips Comment.save(): count it here."""
+    if raw:
+        approved_comments_changed([instance.article_id])
+
+
+def article_saved(sender, instance, created, raw, update_fields=None, **kwargs):
+    """Signal receiver for Article and its proxies: a save that wrote the count the article
+    was loaded with (a full save, a revision or fixture loaded raw) is followed by a recount
+    in the same transaction, so another process's comment change since is not undone."""
+    if update_fields is not None and "approved_comment_count" not in update_fields:
+        return
+    if created and not raw and not instance.approved_comment_count:
+        return  # a new article has no comments yet
+    counts = recount_approved_comments([instance.pk])
+    instance.approved_comment_count = counts.get(instance.pk, 0)
 
 
 class CommentQuerySet(models.QuerySet):
@@ -71,15 +183,57 @@ class CommentQuerySet(models.QuerySet):
 
     def update(self, **fields):
         """Update the comments and, when readers may see the change, retire the pages
-        of their threads on commit. Every bulk change goes through here, so none can
-        leave a stale page."""
+        of their threads on commit. Every bulk change goes through here (bulk_update too),
+        so none can leave a stale page or count."""
         if not SHOWN_FIELDS & fields.keys():
             return super().update(**fields)
+        if COUNTED_FIELDS & fields.keys():
+            return self.update_counted(fields)
         articles = list(Article.objects.filter(pk__in=self.values("article_id")).only("slug"))
         updated = super().update(**fields)
         if updated:
             threads_changed(articles)
         return updated
+
+    def update_counted(self, fields):
+        """An update that may move comments in or out of their articles' counts.
+
+        The rows are listed and locked first, then updated by primary key, so that the
+        articles recounted are exactly those of the rows changed: a comment that comes to
+        match the filter meanwhile (a new pending one, during "approve all pending") is
+        neither changed nor missed by the count.
+        """
+        if self.query.is_sliced:
+            raise TypeError("Cannot update a query once a slice has been taken.")
+        with transaction.atomic(using=self.db, savepoint=False):
+            rows = list(self.select_for_update(of=("self",)).order_by("pk").values_list("pk", "article_id"))
+            article_ids = {article_id for _pk, article_id in rows}
+            updated = 0
+            pks = [pk for pk, _article_id in rows]
+            for start in range(0, len(pks), UPDATE_BATCH_SIZE):
+                changed = Comment.objects.filter(pk__in=pks[start : start + UPDATE_BATCH_SIZE])
+                updated += models.QuerySet.update(changed, **fields)  # the plain update: counted here
+                if "article" in fields or "article_id" in fields:
+                    article_ids.update(changed.values_list("article_id", flat=True))
+            if updated:
+                threads_changed(Article.objects.filter(pk__in=article_ids).only("slug"))
+                approved_comments_changed(article_ids)
+        return updated
+
+    def bulk_create(self, objs, batch_size=None, **options):
+        """Insert comments, and count the approved ones in their articles' totals (with
+        update_conflicts, those of every article named: an existing row may change)."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, batch_size, **options)
+            counted = objs if options.get("update_conflicts") else [c for c in objs if c.is_public]
+            approved_comments_changed({comment.article_id for comment in counted})
+        return created
+
+    def delete(self):
+        """Delete the comments, recounting their articles once for the lot."""
+        with transaction.atomic(using=self.db, savepoint=False), recounting_once():
+            return super().delete()
 
     def set_status(self, status, by):
         """Moderate these comments: the new status, who gave it and when; returns how many."""
@@ -159,8 +313,10 @@ class Comment(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
-            # The article page: approved comments of one article, oldest first.
-            models.Index(fields=["article", "status", "created_at"], name="comment_thread"),
+            # The article page: approved comments of one article in the thread's own order
+            # (oldest first, pk breaks ties), so that a page is a walk of the index from the
+            # nearer end, and the article's count an index-only scan.
+            models.Index(fields=["article", "status", "created_at", "id"], name="comment_thread"),
             # The moderation queue: pending comments, newest first.
             models.Index(fields=["status", "-created_at"], name="comment_queue"),
             # The first-time policy, duplicates and the eraser look comments up by email.
@@ -188,7 +344,13 @@ class Comment(models.Model):
             # Taken once, from what the reader sent: a moderator's later correction of the
             # text neither frees the reader to send the original again nor collides with it.
             self.fingerprint = duplicate_fingerprint(self.author_email, self.body)
-        super().save(*args, **kwargs)
+        if not self.may_change_counts(kwargs.get("update_fields")):
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic(savepoint=False):
+            super().save(*args, **kwargs)
+            approved_comments_changed([self.article_id, getattr(self, "loaded_article_id", None)])
+        self.loaded_article_id = self.article_id
 
     def get_absolute_url(self):
         """The public permalink: the page of the thread that shows this comment."""
@@ -201,8 +363,10 @@ class Comment(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         comment = super().from_db(db, field_names, values)
-        # Remembered so that a change away from "approved" is known to change the page.
+        # Remembered so that a change away from "approved" is known to change the page, and
+        # a move to another article to change the count of the first one.
         comment.loaded_status = comment.__dict__.get("status")
+        comment.loaded_article_id = comment.__dict__.get("article_id")
         return comment
 
     @property
@@ -212,6 +376,13 @@ class Comment(models.Model):
     @property
     def was_public(self):
         return getattr(self, "loaded_status", None) == self.Status.APPROVED
+
+    def may_change_counts(self, update_fields):
+        """Whether saving may move this comment into or out of an article's count. Any save
+        of a stored comment may: the status it was loaded with may have changed since."""
+        if update_fields is not None and not COUNTED_FIELDS & set(update_fields):
+            return False
+        return self.pk is not None or self.is_public
 
 
 class BlockedPhrase(models.Model):

@@ -1,14 +1,22 @@
-"""The comments part of an article page, shown by the `{% comment_section %}` template tag."""
+"""The comments part of an article page, shown by the `{% comment_section %}` template tag.
+
+A page of the thread costs the same whatever its number and the thread's length: the total
+is the count stored with the article (comments.models keeps it), so there is no COUNT and,
+for a thread without approved comments, no comment query at all; the page itself is one
+query that takes the ids of its comments from the comment_thread index (an index-only walk
+from the nearer end of the thread: the first and the last pages read 50 entries, a middle
+one half the thread's entries at most, and no row) and then those rows by primary key.
+"""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
 
 from comments.forms import CommentForm
-from comments.models import COMMENTS_PER_PAGE
+from comments.models import COMMENTS_PER_PAGE, Comment, thread_page_url
 from comments.moderation import thread_is_open
 from pagecache import page_shows
 
-MAX_PAGE_NUMBER = 10**9  # beyond any thread; keeps the OFFSET a 64-bit integer
+# The fields a comment shows (templates/comments/_thread.html).
+SHOWN_COMMENT_FIELDS = ["pk", "article_id", "author_name", "body", "created_at"]
 
 
 def thread_context(request, article, form=None):
@@ -25,36 +33,35 @@ def thread_context(request, article, form=None):
     return {
         "comments_open": is_open,
         "comment_page": page,
+        # Each comment's permalink is this plus its anchor: one address made per page, not 50.
+        "comment_page_url": thread_page_url(article, page.number),
         "comment_count": page.paginator.count,
         "comment_form": form if is_open else None,
     }
 
 
 def approved_comments_page(article, requested):
-    """One page of approved comments and the total, in a single query.
-
-    Each row carries the thread's total (a window count), so the page needs no
-    separate COUNT; only a page past the end costs one more query to find the last.
-    """
-    approved = article.comments.approved().only("pk", "article_id", "author_name", "body", "created_at")
+    """The page `requested` (a string, or None) of the article's approved comments."""
+    paginator = Paginator(article.comments.approved(), COMMENTS_PER_PAGE)
+    paginator.count = article.approved_comment_count
     try:
-        number = min(max(int(requested), 1), MAX_PAGE_NUMBER)
+        number = min(max(int(requested), 1), paginator.num_pages)
     except (TypeError, ValueError):
         number = 1
-    paginator = Paginator(approved, COMMENTS_PER_PAGE)
-    rows = fetch_page(approved, number)
-    if rows:
-        paginator.count = rows[0].thread_total
-    else:
-        paginator.count = approved.count() if number > 1 else 0
-        if paginator.count:
-            number = paginator.num_pages
-            rows = fetch_page(approved, number)
-        else:
-            number = 1
+    rows = fetch_page(article, number, paginator.count) if paginator.count else []
     return Page(rows, number, paginator)
 
 
-def fetch_page(approved, number):
+def fetch_page(article, number, total):
+    """The approved comments of page `number` of a thread of `total`, oldest first."""
     start = (number - 1) * COMMENTS_PER_PAGE
-    return list(approved.annotate(thread_total=Window(Count("pk")))[start : start + COMMENTS_PER_PAGE])
+    size = min(COMMENTS_PER_PAGE, total - start)
+    approved = article.comments.approved()
+    from_end = total - start - size  # comments after this page
+    if from_end < start:
+        ids = approved.order_by("-created_at", "-pk").values("pk")[from_end : from_end + size]
+    else:
+        ids = approved.values("pk")[start : start + size]
+    # By primary key alone: a filter on the thread here could make the database walk the
+    # whole thread to match the ids.
+    return list(Comment.objects.filter(pk__in=ids).only(*SHOWN_COMMENT_FIELDS))

@@ -4,9 +4,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from comments.models import Comment
+from tests.caches import empty_caches
 from tests.factories import ArticleFactory, CommentFactory
 from tests.queries import count_uncached_queries as count_queries
 
@@ -105,3 +108,72 @@ def test_article_page_query_count_does_not_grow_with_comments(client, django_ass
     with django_assert_max_num_queries(5):
         client.get(many.get_absolute_url())
     assert count_queries(client, few.get_absolute_url()) == count_queries(client, many.get_absolute_url())
+
+
+def test_pages_split_the_thread_in_order_from_either_end(client, article):
+    """A middle page and the last one are read from the thread's end: together the pages
+    show every comment once, in order, even when comments share a time."""
+    comments = make_comments(article, 130)
+    same_time = comments[0].created_at + timedelta(seconds=60)
+    Comment.objects.filter(pk__in=[c.pk for c in comments[40:110]]).update(created_at=same_time)
+
+    pages = [
+        comment_ids(client.get(f"{article.get_absolute_url()}?page={n}").content.decode()) for n in (1, 2, 3)
+    ]
+
+    assert [len(page) for page in pages] == [50, 50, 30]
+    assert [pk for page in pages for pk in page] == [c.pk for c in comments]  # ties in pk order
+
+
+@pytest.mark.parametrize("requested", ["abc", "0", "-2", "2.5", ""])
+def test_a_page_number_that_is_not_one_shows_the_first_page(client, article, requested):
+    comments = make_comments(article, 60)
+
+    html = client.get(f"{article.get_absolute_url()}?page={requested}").content.decode()
+
+    assert comment_ids(html) == [c.pk for c in comments[:50]]
+
+
+def test_a_page_far_past_the_end_shows_the_last_page(client, article):
+    comments = make_comments(article, 60)
+
+    html = client.get(f"{article.get_absolute_url()}?page={10**30}").content.decode()
+
+    assert comment_ids(html) == [c.pk for c in comments[50:]]
+    assert "Page 2 of 2" in html
+
+
+def test_only_a_thread_page_asked_by_its_own_number_is_cached(client, article):
+    make_comments(article, 60)
+    url = article.get_absolute_url()
+
+    assert [client.get(f"{url}?page=2").get("X-Page-Cache") for _ in range(2)] == ["miss", "hit"]
+    assert [client.get(f"{url}?page=9").get("X-Page-Cache") for _ in range(2)] == [None, None]
+
+
+def test_the_queries_of_a_thread_page_depend_on_neither_its_number_nor_the_threads_length(client, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # storing a page costs a query, and a page past the end is not stored
+    short, long = ArticleFactory(), ArticleFactory()
+    make_comments(short, 3)
+    make_comments(long, 260)
+    addresses = [
+        short.get_absolute_url(),
+        long.get_absolute_url(),
+        f"{long.get_absolute_url()}?page=3",
+        f"{long.get_absolute_url()}?page=6",
+        f"{long.get_absolute_url()}?page=99",
+    ]
+
+    assert len({count_queries(client, address) for address in addresses}) == 1
+
+
+def test_an_article_without_approved_comments_runs_no_comment_query(client, article):
+    for status in (Comment.Status.PENDING, Comment.Status.REJECTED, Comment.Status.SPAM):
+        make_comments(article, 2, status=status)
+    empty_caches()
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(f"{article.get_absolute_url()}?page=2").content.decode()
+
+    assert "No comments yet." in html
+    assert not [query for query in queries if "comments_comment" in query["sql"]]

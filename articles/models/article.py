@@ -180,6 +180,7 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
             "editorial_outline",
             "topic_outline",
             "related_outline",
+            "approved_comment_count",
         )
 
 
@@ -325,9 +326,10 @@ RELATED_FIELDS = ["related_outline"]
 
 # History: a revision holds the article with its side effects, references and byline, so
 # restoring one brings them back; reviews are not part of it. Derived fields are left out:
-# they are recomputed when a revision is saved.
+# they are recomputed when a revision is saved (and the comment count is recounted).
 @reversion.register(
-    follow=["side_effects", "references", "author_links"], exclude=[*DERIVED_FIELDS, *RELATED_FIELDS]
+    follow=["side_effects", "references", "author_links"],
+    exclude=[*DERIVED_FIELDS, *RELATED_FIELDS, "approved_comment_count"],
 )
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
@@ -428,6 +430,9 @@ class Article(models.Model):
     related_outline = models.JSONField(editable=False, default=list)
     # The words of the title and summary that related articles are ranked by (articles.related).
     related_terms = models.JSONField(editable=False, default=list)
+    # How many approved comments the thread has: written only by the comments app, whenever
+    # a comment changes (comments.models.recount_approved_comments), read with the page.
+    approved_comment_count = models.PositiveIntegerField(editable=False, default=0)
 
     objects = ArticleQuerySet.as_manager()
 
