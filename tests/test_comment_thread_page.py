@@ -1,7 +1,7 @@
 """Approved comments on the article page: order, count, pages, permalinks, query budget."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -177,3 +177,17 @@ def test_an_article_without_approved_comments_runs_no_comment_query(client, arti
 
     assert "No comments yet." in html
     assert not [query for query in queries if "comments_comment" in query["sql"]]
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "shown"),
+    [
+        ("UTC", '<time datetime="2026-03-05T08:07:09+0000">5 March 2026, 08:07</time>'),
+        ("America/St_Johns", '<time datetime="2026-03-05T04:37:09-0330">5 March 2026, 04:37</time>'),
+    ],
+)
+def test_a_comment_shows_its_date_in_the_sites_time_zone(client, article, settings, time_zone, shown):
+    settings.TIME_ZONE = time_zone
+    CommentFactory(article=article, created_at=datetime(2026, 3, 5, 8, 7, 9, 123456, tzinfo=UTC))
+
+    assert shown in client.get(article.get_absolute_url()).content.decode()
