@@ -17,7 +17,7 @@ from pagecache import holes, pages_changed, path_scope
 from pagecache.store import page_cache
 from tests.pagecache_site import views
 
-pytestmark = pytest.mark.urls("tests.pagecache_site.urls")
+pytestmark = [pytest.mark.urls("tests.pagecache_site.urls"), pytest.mark.django_db]  # 404s read the redirects
 
 
 @pytest.fixture(autouse=True)
