@@ -3,8 +3,9 @@
 python bench/django_tools.py profile URL REQUESTS OUTPUT_PREFIX
     Profile REQUESTS GETs of URL through Django's test client with pyinstrument;
     writes OUTPUT_PREFIX.txt (call tree) and OUTPUT_PREFIX-flat.txt (functions by own time).
-python bench/django_tools.py timing REQUESTS URL...
-    Milliseconds per GET of each URL through Django's test client, in this process.
+python bench/django_tools.py timing [--accept-encoding VALUE] REQUESTS URL...
+    Milliseconds per GET of each URL through Django's test client, in this process (with
+    that Accept-Encoding header when given: a cached page is then sent compressed).
 python bench/django_tools.py queries [--user NAME] URL...
     Fetch each URL (as user NAME when given, logged in) and print, as JSON, its status,
     time and every SQL query it ran with its time, slowest first.
@@ -129,16 +130,17 @@ def time_by_category(root):
     return sorted(((name, 100 * seconds / whole) for name, seconds in totals.items()), key=lambda x: -x[1])
 
 
-def timing(requests, urls):
+def timing(requests, urls, accept_encoding=None):
     """Milliseconds per GET of each URL, in this process (after a warm-up)."""
     client = client_for()
+    headers = {"HTTP_ACCEPT_ENCODING": accept_encoding} if accept_encoding else {}
     timings = {}
     for url in urls:
         for _ in range(20):
-            assert client.get(url).status_code == 200, url
+            assert client.get(url, **headers).status_code == 200, url
         started = time.perf_counter()
         for _ in range(requests):
-            client.get(url)
+            client.get(url, **headers)
         timings[url] = (time.perf_counter() - started) * 1000 / requests
     result(timings)
 
@@ -238,7 +240,10 @@ if __name__ == "__main__":
             user, args = args[1], args[2:]
         queries(args, user)
     elif command == "timing":
-        timing(int(args[0]), args[1:])
+        accept_encoding = None
+        if args[0] == "--accept-encoding":
+            accept_encoding, args = args[1], args[2:]
+        timing(int(args[0]), args[1:], accept_encoding)
     elif command == "cache-round-trip":
         cache_round_trip(args[0], int(args[1]))
     elif command == "session":

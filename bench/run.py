@@ -7,20 +7,28 @@ Runs end to end and stops everything it starts:
    files, loads the seed content and an article open for comments;
 3. instance A, gunicorn with the repository's gunicorn.conf.py and Redis as cache: rounds of
    the static CSS file, then the article page as anonymous readers get it (cached, however
-   the site caches it), alternated; then comment POSTs (bench/post_comment.lua), checked
-   against the database afterwards;
+   the site caches it), then (shorter runs) the same page and a page with per-request holes
+   (a comment form's tokens) with `Accept-Encoding: gzip, br`, alternated; the bytes each
+   reader page sends with no, gzip and br content coding; then comment POSTs
+   (bench/post_comment.lua), checked against the database afterwards;
 4. instance B, the same with PAGE_CACHE_SECONDS=0 (the page cache off, Redis still the cache)
    and as many processes and threads as A: rounds of the static file, the uncached article
    page and two reference answers (robots.txt: Django with no database and no template;
    /healthz: one `SELECT 1`), alternated;
-5. diagnostics: the time per request
+5. instance E, the embedded default as `make run` serves it (gunicorn.conf.py with no Redis:
+   SQLite, local-memory page cache, versions in a file of its own in a temporary directory):
+   rounds of its static file and its cached article page, alternated;
+6. diagnostics: the time per request
    inside Django (test client), pyinstrument profiles of the uncached and cached article;
-6. a second scratch database with 10,000 articles and 1,000,000 comments
+7. a second scratch database with 10,000 articles and 1,000,000 comments
    (generate_demo_data, or BENCH_LARGE_DATABASE_URL), served by a dummy-cache instance:
    latency of the home page, the largest thread (first and middle page), the moderation
    queue (logged in) and search, one request at a time; EXPLAIN (ANALYZE, BUFFERS) of the
-   slowest queries;
-7. writes the figures into bench/RESULTS.md between its markers (text outside them is kept)
+   slowest queries; then the burst after a release on the same data with the Redis page
+   cache: 200 distinct articles, each asked for 3 times, all at once (5xx, latency, renders);
+8. the resident memory of every instance's workers when its runs end, and the time each
+   phase took;
+9. writes the figures into bench/RESULTS.md between its markers (text outside them is kept)
    and raw output into bench/out/, then stops the servers and drops the scratch databases.
 
 Settings (environment): DATABASE_URL (PostgreSQL; default: scratch database smpinfo_bench),
@@ -32,10 +40,12 @@ BENCH_LARGE_COMMENTS. `--quick` is a smoke test (short runs, small data, results
 """
 
 import argparse
+import asyncio
 import contextlib
 import http.client
 import http.cookies
 import json
+import math
 import os
 import platform
 import re
@@ -48,6 +58,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -63,7 +74,11 @@ BEGIN = "<!-- bench:begin: written by bench/run.py (make bench); text outside th
 END = "<!-- bench:end -->"
 
 ARTICLE_SLUG = "side-effects-of-scalp-micropigmentation"
+# A seeded article whose thread is open: its cached page has per-request holes (the comment
+# form's CSRF token and form token), filled in, and spliced into its gzip, on every hit.
+HOLES_SLUG = "what-is-scalp-micropigmentation"
 POST_SLUG = "bench-comments"
+BROWSER_ENCODINGS = "gzip, br"
 BENCH_ADMIN = "bench-admin"
 SEARCH_QUERY = "redness"
 # The comment form's two tokens in an article page's HTML.
@@ -71,24 +86,54 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 FORM_TOKEN_INPUT = re.compile(r'name="form_token" value="([^"]+)"')
 # More comment-form tokens than POSTs a second the machine can take (365 at best so far).
 FORM_TOKENS_PER_SECOND = 2000
-TARGETS = {"cached": 0.70, "uncached": 0.25, "posts": 200, "p50_ms": 100}
+# Issue 15's targets (cached and uncached: shares of the static file's requests a second).
+TARGETS = {
+    "cached": 0.80,
+    "uncached": 0.20,
+    "posts": 200,
+    "p50_ms": 100,
+    "burst_p99_ms": 1000,
+    "worker_mb": 150,
+    "run_seconds": 600,
+}
+# The burst after a release: this many distinct articles, each asked for this many times, at once.
+BURST_PAGES = 200
+# Seconds of wrk before an instance's rounds, for each row (a cached page needs one request).
+WARM_UP_SECONDS = 1
+BURST_REPEAT = 3
 # Variables of the site and of gunicorn that must not leak from the caller's shell into the bench.
-SITE_VARIABLES = ("DJANGO_", "COMMENTS_", "GUNICORN_", "EMAIL_")
+SITE_VARIABLES = ("DJANGO_", "COMMENTS_", "GUNICORN_", "EMAIL_", "PAGE_CACHE_", "ARTICLES_", "ADMIN_LOGIN_")
 SITE_NAMES = {
     "DATABASE_URL",
+    "DATABASE_CONN_MAX_AGE",
     "CACHE_URL",
     "REDIS_URL",
     "WEB_CONCURRENCY",
     "HOST",
     "PORT",
     "DEFAULT_FROM_EMAIL",
+    "SERVER_EMAIL",
+    "SITE_URL",
+    "FORWARDED_ALLOW_IPS",
+    "REQUEST_READ_TIMEOUT",
 }
 
 STARTED = time.monotonic()
+PHASES = []  # (name, seconds) of each phase, in the order they ran
 
 
 def log(message):
     print(f"[bench {time.monotonic() - STARTED:6.0f} s] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def phase(name):
+    """Time a phase of the run, for the report's run-time table."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        PHASES.append((name, time.monotonic() - started))
 
 
 def run(command, *, env=None, timeout=900, check=True, cwd=ROOT):
@@ -110,6 +155,7 @@ def run(command, *, env=None, timeout=900, check=True, cwd=ROOT):
 @dataclass
 class Config:
     duration: int
+    secondary_duration: int  # s per run of the rows that have no target of their own
     rounds: int
     connections: int
     threads: int
@@ -158,6 +204,7 @@ def parse_config():
     invoked = "make bench" if os.environ.get("MAKELEVEL") and not quick else script
     return Config(
         duration=2 if quick else env_int("BENCH_DURATION", 10),
+        secondary_duration=1 if quick else max(1, env_int("BENCH_DURATION", 10) // 2),
         rounds=1 if quick else env_int("BENCH_ROUNDS", 3),
         connections=env_int("BENCH_CONNECTIONS", 32),
         threads=env_int("BENCH_THREADS", 2),
@@ -205,14 +252,21 @@ def check_services(cfg):
         raise SystemExit(f"Redis does not answer at {cfg.redis_url}: {error}") from None
 
 
-def clear_site_cache(redis_url):
-    """Remove this site's keys (KEY_PREFIX "smpinfo") from the bench's Redis database, nothing else."""
+def clear_site_cache(redis_url, match="smpinfo:*"):
+    """Remove this site's keys (KEY_PREFIX "smpinfo", or those matching `match` among them) from
+    the bench's Redis database, nothing else; return how many there were."""
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match="smpinfo:*", count=1000))
+    keys = list(client.scan_iter(match=match, count=1000))
     for start in range(0, len(keys), 500):
         client.delete(*keys[start : start + 500])
+    return len(keys)
+
+
+# The pages themselves (pagecache.store.page_key, under django-redis's "smpinfo:1:" prefix) and
+# their render locks; not the versions, which a deploy keeps.
+PAGE_KEYS = "smpinfo:*:readers-page:page:*"
 
 
 # PostgreSQL ------------------------------------------------------------------------------------
@@ -246,7 +300,8 @@ def drop_database(cfg, name):
 
 
 def site_environment(cfg, db_url, **extra):
-    """The caller's environment without any site setting, plus the bench's."""
+    """The caller's environment without any site setting, plus the bench's (Redis as the
+    cache unless `extra` gives REDIS_URL=None: the embedded default's local memory)."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -263,7 +318,7 @@ def site_environment(cfg, db_url, **extra):
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(extra)
-    return env
+    return {name: value for name, value in env.items() if value is not None}
 
 
 def manage(env, *args, timeout=900):
@@ -307,6 +362,7 @@ class Server:
     port: int = 0
     workers: int = 0
     threads: int = 0
+    memory: dict = None  # resident memory when its runs ended (stop)
 
     @property
     def url(self):
@@ -349,9 +405,23 @@ class Server:
         """How many times a worker was recycled (gunicorn's max_requests) so far."""
         return self.log_text().count("Autorestarting worker")
 
+    def resident_memory(self):
+        """VmRSS in kB of the master process and of each of its children (the workers), now."""
+        workers = {}
+        for status_file in Path("/proc").glob("[0-9]*/status"):
+            fields = proc_status(status_file)
+            if fields.get("PPid") == str(self.process.pid) and "VmRSS" in fields:
+                workers[int(fields["Pid"])] = int(fields["VmRSS"].split()[0])
+        master = proc_status(Path(f"/proc/{self.process.pid}/status")).get("VmRSS", "0 kB")
+        return {"master_kb": int(master.split()[0]), "workers_kb": [workers[pid] for pid in sorted(workers)]}
+
     def stop(self):
         if self.process is None or self.process.poll() is not None:
             return
+        if self.memory is None:
+            self.memory = self.resident_memory()
+            megabytes = ", ".join(f"{kb * 1024 / 1e6:.0f}" for kb in self.memory["workers_kb"])
+            log(f"gunicorn {self.name}: workers' resident memory {megabytes} MB")
         log(f"stopping gunicorn {self.name} (pid {self.process.pid})")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -363,15 +433,30 @@ class Server:
             self.process.wait(timeout=10)
 
 
-def http_request(url, *, method="GET", headers=None, body=None, timeout=30):
-    """One request, no redirects followed: (status, headers as a list, body text)."""
+def proc_status(path):
+    """The fields of a /proc/<pid>/status file ({} when the process is gone)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return {}
+    return {name: value.strip() for name, _, value in (line.partition(":") for line in text.splitlines())}
+
+
+def http_request(url, *, method="GET", headers=None, body=None, timeout=30, decode=True):
+    """One request, no redirects followed: (status, headers as a list, body text, or the bytes
+    as sent when `decode` is false: a compressed body stays compressed)."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return response.status, response.getheaders(), response.read().decode("utf-8", "replace")
+        content = response.read()
+        return (
+            response.status,
+            response.getheaders(),
+            content.decode("utf-8", "replace") if decode else content,
+        )
     finally:
         connection.close()
 
@@ -434,13 +519,35 @@ def wrk(cfg, label, url, *, connections=None, threads=None, duration=None, heade
     return result
 
 
-def alternate(cfg, server, pairs):
-    """Warm up, then `cfg.rounds` rounds running each (label, url) of `pairs` in turn."""
-    for _label, url in pairs:
-        wrk(cfg, "warm-up", server.url + url, duration=2)
+@dataclass
+class Load:
+    """A row of alternated rounds: what wrk asks for, with which headers, for how long
+    (None: cfg.duration; the rows without a target of their own run cfg.secondary_duration)."""
+
+    label: str
+    path: str
+    headers: tuple = ()
+    duration: int = None
+
+
+def alternate(cfg, server, loads):
+    """Warm up, then `cfg.rounds` rounds running each Load of `loads` in turn."""
+    for load in loads:
+        wrk(cfg, "warm-up", server.url + load.path, duration=WARM_UP_SECONDS, headers=load.headers)
     rounds = []
     for number in range(1, cfg.rounds + 1):
-        rounds.append([wrk(cfg, f"{label} (round {number})", server.url + url) for label, url in pairs])
+        rounds.append(
+            [
+                wrk(
+                    cfg,
+                    f"{load.label} (round {number})",
+                    server.url + load.path,
+                    duration=load.duration,
+                    headers=load.headers,
+                )
+                for load in loads
+            ]
+        )
     return rounds
 
 
@@ -493,6 +600,216 @@ def response_headers(server, path):
     wanted = {"cache-control", "expires", "vary", "age", "x-cache", "last-modified", "etag"}
     shown = "; ".join(f"{name}: {value}" for name, value in headers if name.lower() in wanted)
     return f"{status}; {shown or 'no caching headers'}"
+
+
+def prepare_embedded(cfg, cleanup):
+    """The embedded default's own SQLite database and versions file, in a temporary directory,
+    prepared as `make run` prepares db.sqlite3; returns the environment of instance E."""
+    directory = Path(tempfile.mkdtemp(prefix="smpinfo-bench-embedded-"))
+    cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
+    env = site_environment(
+        cfg,
+        f"sqlite:///{directory / 'db.sqlite3'}",
+        REDIS_URL=None,
+        PAGE_CACHE_VERSIONS_FILE=str(directory / "pagecache-versions"),
+    )
+    log("embedded default: migrate, refresh_article_content, seed_content on SQLite (as make run)")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "refresh_article_content")
+    manage(env, "seed_content")
+    return env
+
+
+# Pages whose compressed sizes are reported: (label, path).
+SIZED_PAGES = [
+    ("article, no holes (thread closed)", f"/articles/{ARTICLE_SLUG}/"),
+    ("article with holes (thread open: CSRF and form tokens)", f"/articles/{HOLES_SLUG}/"),
+    ("home page", "/"),
+    ("RSS feed", "/feed/"),
+    ("sitemap", "/sitemap.xml"),
+]
+ENCODINGS = [None, "gzip", "br", BROWSER_ENCODINGS]
+
+
+def compressed_sizes(server):
+    """For each of SIZED_PAGES and each Accept-Encoding of ENCODINGS: the body's bytes as sent,
+    the Content-Encoding chosen and X-Page-Cache; each asked twice, the second answer kept (a
+    cached page's hit). A compressed body is decoded to check that it is what it claims."""
+    import gzip
+
+    import brotli
+
+    decoders = {"gzip": gzip.decompress, "br": brotli.decompress, None: bytes}
+    rows = []
+    for label, path in SIZED_PAGES:
+        row = {"label": label, "path": path, "sizes": {}}
+        for accept in ENCODINGS:
+            headers = {"Accept-Encoding": accept} if accept else {}
+            http_request(server.url + path, headers=headers)
+            status, answer_headers, body = http_request(server.url + path, headers=headers, decode=False)
+            answer = {name.lower(): value for name, value in answer_headers}
+            coding = answer.get("content-encoding")
+            try:
+                decoded = len(decoders[coding](body)) if coding in decoders else None
+            except Exception:
+                decoded = None
+            row["sizes"][accept] = {
+                "status": status,
+                "bytes": len(body),
+                "coding": coding,
+                "decoded": decoded,
+                "page_cache": answer.get("x-page-cache", ""),
+            }
+        rows.append(row)
+        sizes = ", ".join(
+            f"{accept or 'none'} {size['bytes']:,} ({size['coding'] or 'identity'})"
+            for accept, size in row["sizes"].items()
+        )
+        log(f"sizes of {path}: {sizes}")
+    (OUT / "compressed-sizes.json").write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+async def fetch(port, path, headers, start, limit):
+    """One GET on a connection of its own once `start` is set: {status, page_cache, path, ms}."""
+    await start.wait()
+    async with limit:
+        started = time.perf_counter()
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 60)
+            # One Host for every instance: page keys hold the address (pagecache.store.page_key),
+            # so instances on other ports would otherwise never share a page.
+            request = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+            request += [f"{name}: {value}" for name, value in headers.items()]
+            writer.write(("\r\n".join(request) + "\r\n\r\n").encode())
+            answer = await asyncio.wait_for(reader.read(), 60)
+            writer.close()
+            head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+            fields = {
+                name.strip().lower(): value.strip()
+                for name, _, value in (line.partition(":") for line in head)
+            }
+            result = {"status": int(head[0].split()[1]), "page_cache": fields.get("x-page-cache", "")}
+        except (OSError, TimeoutError, ValueError, IndexError) as error:
+            result = {"status": None, "page_cache": "", "error": f"{type(error).__name__}: {error}"}
+        return {**result, "path": path, "ms": (time.perf_counter() - started) * 1000}
+
+
+def send_at_once(server, paths, headers, *, concurrency=None):
+    """GET every path of `paths`, each on a connection of its own: all at once (or `concurrency`
+    at a time). One asyncio client: 600 threads cost the shared cores three times its CPU.
+    Returns [{path, status, page_cache, ms}] in the order of `paths`, and the seconds until the
+    last answer."""
+
+    async def everything():
+        start, limit = asyncio.Event(), asyncio.Semaphore(concurrency or len(paths) or 1)
+        tasks = [asyncio.create_task(fetch(server.port, path, headers, start, limit)) for path in paths]
+        await asyncio.sleep(0.2)  # every task is waiting on `start`
+        started = time.perf_counter()
+        start.set()
+        answers = await asyncio.gather(*tasks)
+        return answers, time.perf_counter() - started
+
+    return asyncio.run(everything())
+
+
+def percentile(values, share):
+    """The nearest-rank percentile (`share` 0.5 for the median, 0.99 for p99)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered), max(1, math.ceil(share * len(ordered)))) - 1]
+
+
+def burst_after_release(cfg, cleanup, db_url, processes):
+    """A deploy on the large database, then every page at once.
+
+    Instance "old release" (Redis page cache) reads each of BURST_PAGES distinct articles once,
+    so that Redis holds their pages and the versions they depend on, as on a running site, and
+    stops. The deploy: the site's page keys are removed from Redis (a new release's pages are
+    under a new digest, pagecache.store.release, so none exists yet; the versions stay) and a
+    new instance starts with fresh processes. Then each article is asked for BURST_REPEAT
+    times, every request at once. A render is an answer marked `X-Page-Cache: miss` (rendered
+    and stored) or with no X-Page-Cache (rendered, served uncached).
+    """
+    slugs = psql(
+        db_url,
+        "SELECT slug FROM articles_article WHERE status = 'published' AND published_at <= now() "
+        f"ORDER BY md5(slug) LIMIT {BURST_PAGES}",
+    ).split()
+    paths = [f"/articles/{slug}/" for slug in slugs]
+    env = site_environment(cfg, db_url, **processes)
+    headers = {"Accept-Encoding": BROWSER_ENCODINGS}
+    clear_site_cache(cfg.redis_url, PAGE_KEYS)
+    old = Server("burst-old-release", env)
+    cleanup.callback(old.stop)
+    old.start()
+    log(f"burst: the old release reads {len(paths)} articles once")
+    warmed, warm_seconds = send_at_once(old, paths, headers, concurrency=8)
+    old.stop()
+    removed = clear_site_cache(cfg.redis_url, PAGE_KEYS)
+    log(f"burst: deploy: {removed} page keys removed from Redis, new instance starting")
+    new = Server("burst-new-release", env)
+    cleanup.callback(new.stop)
+    new.start()
+    requests = [path for _ in range(BURST_REPEAT) for path in paths]
+    answers, seconds = send_at_once(new, requests, headers)
+    # A second look once the burst is over: every page should now be a hit.
+    after, _ = send_at_once(new, paths, headers, concurrency=8)
+    # The floor of this way of measuring: as many requests at once for an answer with nothing to
+    # render (no database, no template), on the same instance.
+    floor, floor_seconds = send_at_once(new, ["/robots.txt"] * len(requests), headers)
+    new.stop()
+    (OUT / "burst.json").write_text(json.dumps(answers, indent=0))
+    renders = {}
+    for answer in answers:
+        if answer["status"] is not None and answer["status"] < 400 and answer["page_cache"] != "hit":
+            renders[answer["path"]] = renders.get(answer["path"], 0) + 1
+    latencies = [answer["ms"] for answer in answers]
+    statuses = {}
+    for answer in answers:
+        key = str(answer["status"]) if answer["status"] is not None else "connection error"
+        statuses[key] = statuses.get(key, 0) + 1
+    burst = {
+        "server": new,
+        "old_server": old,
+        "pages": len(paths),
+        "requests": len(answers),
+        "warm_ok": sum(answer["status"] == 200 for answer in warmed),
+        "warm_seconds": warm_seconds,
+        "removed": removed,
+        "seconds": seconds,
+        "statuses": statuses,
+        "server_errors": sum(1 for answer in answers if (answer["status"] or 0) >= 500),
+        "connection_errors": sum(1 for answer in answers if answer["status"] is None),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies, default=float("nan")),
+        "outcomes": {
+            name: sum(answer["page_cache"] == name for answer in answers) for name in ("miss", "hit", "")
+        },
+        "renders": sum(renders.values()),
+        "pages_rendered_more_than_once": sum(1 for count in renders.values() if count > 1),
+        "most_renders": max(renders.values(), default=0),
+        "hits_after": sum(answer["page_cache"] == "hit" for answer in after),
+        "by_outcome": {
+            name: [answer["ms"] for answer in answers if answer["page_cache"] == name and answer["status"]]
+            for name in ("miss", "hit")
+        },
+        "floor": {
+            "requests": len(floor),
+            "ok": sum(answer["status"] == 200 for answer in floor),
+            "seconds": floor_seconds,
+            "p50_ms": percentile([answer["ms"] for answer in floor], 0.5),
+            "p99_ms": percentile([answer["ms"] for answer in floor], 0.99),
+        },
+    }
+    log(
+        f"burst: {burst['requests']} requests for {burst['pages']} pages in {seconds:.2f} s: {statuses}, "
+        f"p50 {burst['p50_ms']:.0f} ms, p99 {burst['p99_ms']:.0f} ms, {burst['renders']} renders "
+        f"({burst['outcomes']}), then {burst['hits_after']}/{len(after)} hits"
+    )
+    return burst
 
 
 def comment_form(server):
@@ -642,6 +959,7 @@ def explain(db_url, sql, name):
 
 
 def bench_large(cfg, cleanup, base_env):
+    generating = time.monotonic()
     db_url = cfg.large_database_url or create_scratch_database(cfg, cleanup, "smpinfo_bench_large")
     env = site_environment(cfg, db_url, CACHE_URL="dummy://", **base_env)
     manage(env, "migrate", "--noinput", "-v", "0")
@@ -675,6 +993,9 @@ def bench_large(cfg, cleanup, base_env):
     )
     slug, approved = largest_thread(db_url)
     middle = max(1, (approved + 49) // 50 // 2)
+    PHASES.append(
+        ("large data: scratch database, migrate, generate_demo_data", time.monotonic() - generating)
+    )
     session = tool(env, "session", BENCH_ADMIN)
     if cfg.large_database_url:
         cleanup.callback(
@@ -696,6 +1017,7 @@ def bench_large(cfg, cleanup, base_env):
     ]
     server = Server("large-uncached", env)
     cleanup.callback(server.stop)
+    measuring = time.monotonic()
     server.start()
     rows = []
     for label, path, cookie in pages:
@@ -705,10 +1027,23 @@ def bench_large(cfg, cleanup, base_env):
             log(f"{label}: {path} answers {status}; not measured")
             rows.append({"label": label, "path": path, "status": status, "result": None})
             continue
-        wrk(cfg, f"warm-up {label}", server.url + path, connections=1, threads=1, duration=2, headers=headers)
-        result = wrk(cfg, label, server.url + path, connections=1, threads=1, headers=headers)
+        wrk(cfg, f"warm-up {label}", server.url + path, connections=1, threads=1, duration=1, headers=headers)
+        result = wrk(
+            cfg,
+            label,
+            server.url + path,
+            connections=1,
+            threads=1,
+            duration=cfg.secondary_duration,
+            headers=headers,
+        )
         rows.append({"label": label, "path": path, "status": status, "result": result})
     server.stop()
+    PHASES.append(("large data: latency of 5 pages, one connection", time.monotonic() - measuring))
+
+    with phase("large data: the burst after a release (Redis page cache)"):
+        burst = burst_after_release(cfg, cleanup, db_url, base_env)
+    explaining = time.monotonic()
 
     log("SQL of each page, and EXPLAIN (ANALYZE, BUFFERS) of the slow ones")
     anonymous = [row["path"] for row in rows if row["status"] == 200 and "admin" not in row["path"]]
@@ -733,7 +1068,15 @@ def bench_large(cfg, cleanup, base_env):
                     "plan": explain(db_url, query["sql"], f"{number}-{index}"),
                 }
             )
-    return {"generated": generated, "sizes": sizes, "rows": rows, "workers": (server.workers, server.threads)}
+    PHASES.append(("large data: SQL of each page, EXPLAIN of the slow ones", time.monotonic() - explaining))
+    return {
+        "generated": generated,
+        "sizes": sizes,
+        "rows": rows,
+        "workers": (server.workers, server.threads),
+        "server": server,
+        "burst": burst,
+    }
 
 
 # Results ---------------------------------------------------------------------------------------
@@ -823,7 +1166,37 @@ def verdict(ok):
     return "**met**" if ok else "**not met**"
 
 
-def render(cfg, info, a, b, posts, profile, large):
+def round_table(instance):
+    """Every round's req/s of one instance's alternated loads."""
+    loads = instance["loads"]
+    lines = [
+        "| round | " + " | ".join(load.label for load in loads) + " |",
+        "|---|" + "---:|" * len(loads),
+    ]
+    for number, results in enumerate(instance["rounds"], start=1):
+        lines.append(f"| {number} | " + " | ".join(f"{result.rps:,.0f}" for result in results) + " |")
+    return lines
+
+
+def medians(instance):
+    """{load label: median Result over the rounds}."""
+    return {
+        load.label: median_result([results[index] for results in instance["rounds"]], load.label)
+        for index, load in enumerate(instance["loads"])
+    }
+
+
+def target_note(ratio, target):
+    return f"≥ {target:.0%}: {verdict(ratio >= target)}"
+
+
+def seconds_note(cfg, load):
+    return f" ({load.duration} s runs)" if load.duration and load.duration != cfg.duration else ""
+
+
+def render(cfg, info, report, servers, run_seconds):
+    a, b, e = report["a"], report["b"], report["e"]
+    posts, profile, large = report["posts"], report["profile"], report["large"]
     lines = [BEGIN, ""]
     lines += [
         f"Produced by `{cfg.command}` on {info['date']}"
@@ -831,20 +1204,22 @@ def render(cfg, info, a, b, posts, profile, large):
         "",
         *machine_rows(info, f"{info['wrk']}, on the same machine"),
         "",
-        f"wrk: {cfg.threads} threads, {cfg.connections} connections, {cfg.duration} s per run, "
-        f"{cfg.rounds} alternated rounds per instance (medians below; every round in bench/out/wrk.log). "
-        "Errors = non-2xx/3xx answers + socket errors.",
+        f"wrk: {cfg.threads} threads, {cfg.connections} connections, {cfg.duration} s per run for the rows "
+        f"with a target and {cfg.secondary_duration} s for the others (marked), after a "
+        f"{WARM_UP_SECONDS} s warm-up each, {cfg.rounds} alternated rounds per instance (medians below; "
+        "every round in bench/out/wrk.log). Errors = non-2xx/3xx answers + socket errors. wrk sends no "
+        "`Accept-Encoding` unless a row says so.",
         "",
     ]
     # Throughput.
-    static_a = median_result([r[0] for r in a["rounds"]], "static")
-    cached = median_result([r[1] for r in a["rounds"]], "cached")
-    static_b = median_result([r[0] for r in b["rounds"]], "static")
-    uncached = median_result([r[1] for r in b["rounds"]], "uncached")
-    robots = median_result([r[2] for r in b["rounds"]], "robots.txt")
-    healthz = median_result([r[3] for r in b["rounds"]], "healthz")
+    ma, mb, me = medians(a), medians(b), medians(e)
+    la, lb, le = a["loads"], b["loads"], e["loads"]
+    static_a, cached, cached_br, holes_br = (ma[load.label] for load in la)
+    static_b, uncached, robots, healthz = (mb[load.label] for load in lb)
+    static_e, cached_e = (me[load.label] for load in le)
     cached_ratio = cached.rps / static_a.rps
     uncached_ratio = uncached.rps / static_b.rps
+    embedded_ratio = cached_e.rps / static_e.rps
     lines += [
         "### Throughput",
         "",
@@ -852,8 +1227,14 @@ def render(cfg, info, a, b, posts, profile, large):
         f"{a['server'].workers} processes × {a['server'].threads} threads. Instance B: the same with "
         f"`PAGE_CACHE_SECONDS=0` (the page cache off; Redis is still the cache), "
         f"{b['server'].workers} × {b['server'].threads} (`WEB_CONCURRENCY`, `GUNICORN_THREADS`). "
-        "The last two rows are references for the uncached page: the cheapest answers Django gives "
-        "through the same middleware, without and with one database round trip.",
+        f"Instance E: the embedded default as `make run` serves it, `gunicorn.conf.py` with no "
+        f"`REDIS_URL` or `CACHE_URL` → {e['server'].workers} process × {e['server'].threads} threads, "
+        "SQLite (a scratch file prepared as `make run` prepares db.sqlite3), pages in the process's "
+        "local memory and their versions in a memory-mapped file (`PAGE_CACHE_VERSIONS_FILE`, here a "
+        "file of its own in a temporary directory). Each ratio is against the static file of the same "
+        "instance in the same rounds. B's last two rows are references for the uncached page: the "
+        "cheapest answers Django gives through the same middleware, without and with one database "
+        "round trip.",
         "",
         "| what | req/s | p50 ms | p99 ms | errors | of static / target |",
         "|---|---:|---:|---:|---:|---|",
@@ -862,35 +1243,61 @@ def render(cfg, info, a, b, posts, profile, large):
             f"A: article `/articles/{ARTICLE_SLUG}/`, cached",
             cached,
             ratio=cached_ratio,
-            note=f"≥ 70%: {verdict(cached_ratio >= TARGETS['cached'])}",
+            note=target_note(cached_ratio, TARGETS["cached"]),
+        ),
+        fmt_row(
+            f"A: the same, `Accept-Encoding: {BROWSER_ENCODINGS}` (Brotli stored with the page)"
+            + seconds_note(cfg, la[2]),
+            cached_br,
+            ratio=cached_br.rps / static_a.rps,
+        ),
+        fmt_row(
+            f"A: article with holes `/articles/{HOLES_SLUG}/` (thread open: CSRF and form tokens filled "
+            f"in per request), cached, `Accept-Encoding: {BROWSER_ENCODINGS}` (gzip spliced per request)"
+            + seconds_note(cfg, la[3]),
+            holes_br,
+            ratio=holes_br.rps / static_a.rps,
         ),
         fmt_row("B: static (same file)", static_b),
         fmt_row(
             "B: article, uncached",
             uncached,
             ratio=uncached_ratio,
-            note=f"≥ 25%: {verdict(uncached_ratio >= TARGETS['uncached'])}",
+            note=target_note(uncached_ratio, TARGETS["uncached"]),
         ),
-        fmt_row("B: `/robots.txt` (no database, no template)", robots, ratio=robots.rps / static_b.rps),
-        fmt_row("B: `/healthz` (one `SELECT 1`, JSON)", healthz, ratio=healthz.rps / static_b.rps),
+        fmt_row(
+            "B: `/robots.txt` (no database, no template)" + seconds_note(cfg, lb[2]),
+            robots,
+            ratio=robots.rps / static_b.rps,
+        ),
+        fmt_row(
+            "B: `/healthz` (one `SELECT 1`, JSON)" + seconds_note(cfg, lb[3]),
+            healthz,
+            ratio=healthz.rps / static_b.rps,
+        ),
+        fmt_row("E: static (same file)", static_e),
+        fmt_row(
+            "E: article, cached",
+            cached_e,
+            ratio=embedded_ratio,
+            note=target_note(embedded_ratio, TARGETS["cached"]),
+        ),
         "",
         "Per round (req/s):",
         "",
-        "| round | A static | A cached | B static | B uncached | B robots.txt | B healthz |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for number, (ra, rb) in enumerate(zip(a["rounds"], b["rounds"], strict=True), start=1):
-        figures = " | ".join(f"{result.rps:,.0f}" for result in (*ra, *rb))
-        lines.append(f"| {number} | {figures} |")
-    lines += [
+        *round_table(a),
         "",
-        f"Article response headers: A: {a['headers']}. B: {b['headers']}.",
+        *round_table(b),
+        "",
+        *round_table(e),
+        "",
+        f"Article response headers: A: {a['headers']}. B: {b['headers']}. E: {e['headers']}.",
         "",
         f"Worker restarts during these rounds (gunicorn.conf.py recycles none unless "
-        f"GUNICORN_MAX_REQUESTS is set): A {a['restarts']}, B {b['restarts']}.",
+        f"GUNICORN_MAX_REQUESTS is set): A {a['restarts']}, B {b['restarts']}, E {e['restarts']}.",
         "",
     ]
-    lines.append("")
+    lines += compression_section(report["sizes"], cached_br, holes_br, static_a, profile[3])
     # Posts.
     result = posts["result"]
     lines += [
@@ -919,8 +1326,9 @@ def render(cfg, info, a, b, posts, profile, large):
         "### Latency on 10,000 articles and 1,000,000 comments (uncached)",
         "",
         f"Data: {large['generated']}: {large['sizes']}. Dummy-cache instance, {workers} × {threads}; "
-        f"wrk with **one connection** ({cfg.duration} s per page), so the latency is the page's own, not "
-        "queueing. Queries: the page fetched once in-process (Django test client), each statement timed.",
+        f"wrk with **one connection** ({cfg.secondary_duration} s per page after a 1 s warm-up), so the "
+        "latency is the page's own, not queueing. Queries: the page fetched once in-process (Django test "
+        "client), each statement timed.",
         "",
         "| page | status | req/s | p50 ms | p99 ms | queries | SQL ms (slowest) | p50 < 100 ms |",
         "|---|---|---:|---:|---:|---:|---:|---|",
@@ -960,6 +1368,7 @@ def render(cfg, info, a, b, posts, profile, large):
                 "```",
                 "",
             ]
+    lines += burst_section(large["burst"])
     # Profile.
     summary, flat, article_queries, in_process, cached_summary = profile
     sql_ms = sum(query["ms"] for query in article_queries)
@@ -967,12 +1376,21 @@ def render(cfg, info, a, b, posts, profile, large):
         "### Time per request inside Django",
         "",
         "Django's test client in one process, 500 GETs each after a warm-up (no gunicorn, no network, "
-        "no wrk on the same cores): what a request costs in the application itself.",
+        "no wrk on the same cores): what a request costs in the application itself. The client keeps "
+        "the CSRF cookie it is given, as a returning reader's browser does (wrk sends none).",
         "",
         "| request | ms per request |",
         "|---|---:|",
         f"| static CSS (Redis-cache settings) | {in_process['static']:.2f} |",
         f"| article, cached (Redis) | {in_process['cached']:.2f} |",
+        f"| the same, `Accept-Encoding: {BROWSER_ENCODINGS}` (stored Brotli) | "
+        f"{in_process['cached_compressed']:.2f} |",
+        f"| article with holes `/articles/{HOLES_SLUG}/`, cached (Redis): tokens filled in, sent "
+        f"uncompressed | {in_process['holes']:.2f} |",
+        f"| the same, `Accept-Encoding: {BROWSER_ENCODINGS}` (gzip spliced around the tokens) | "
+        f"{in_process['holes_compressed']:.2f} |",
+        f"| article, cached (embedded default: local memory, versions file; SQLite) | "
+        f"{in_process['embedded_cached']:.2f} |",
         f"| article, uncached (`PAGE_CACHE_SECONDS=0`) | {in_process['uncached']:.2f} |",
         f"| of a cached article: its one Redis round trip alone (`cache.get_many` of the page and "
         f"its two versions) | {in_process['round_trip']:.2f} |",
@@ -984,7 +1402,8 @@ def render(cfg, info, a, b, posts, profile, large):
         f"without the profiler, {summary['ms_per_request']:.1f} ms with it (no gunicorn, no network). "
         f"The page runs {len(article_queries)} SQL queries, {sql_ms:.1f} ms "
         "in all (timed around each cursor.execute). Own time by kind of code (built-ins and "
-        "lazy-object helpers counted with their caller), beside the same for 1,000 cached hits "
+        "lazy-object helpers counted with their caller), beside the same for "
+        f"{cached_summary['requests']:,} cached hits "
         "(Redis settings; call trees in bench/out/profile-article-*.txt):",
         "",
         "| where | uncached | cached |",
@@ -997,9 +1416,161 @@ def render(cfg, info, a, b, posts, profile, large):
         *flat_profile_lines(flat, 25),
         "```",
         "",
+        *memory_section(servers),
+        *run_time_section(cfg, run_seconds),
         END,
     ]
     return "\n".join(lines)
+
+
+def size_cell(size, identity):
+    if size["status"] != 200:
+        return f"{size['status']}"
+    if size["coding"] and size["decoded"] is None:
+        return f"{size['bytes']:,} ({size['coding']}, **does not decode**)"
+    share = f", {size['bytes'] / identity:.0%}" if size["coding"] and identity else ""
+    return f"{size['bytes']:,} ({size['coding'] or 'identity'}{share})"
+
+
+def compression_section(sizes, cached_br, holes_br, static, in_process):
+    lines = [
+        "### Compressed sizes (instance A)",
+        "",
+        "Bytes of the body as sent (headers not counted) for each `Accept-Encoding`, and in brackets the "
+        "`Content-Encoding` the server chose (identity: none) with the share of the uncompressed size. "
+        "Each page was asked for twice with each header and the second answer kept (a cached page's "
+        "hit); every compressed body was decoded to check it (raw figures in "
+        "bench/out/compressed-sizes.json).",
+        "",
+        f"| page | X-Page-Cache | no Accept-Encoding | gzip | br | {BROWSER_ENCODINGS} (a browser) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for row in sizes:
+        identity = row["sizes"][None]["bytes"] if row["sizes"][None]["status"] == 200 else 0
+        outcomes = sorted({size["page_cache"] or "–" for size in row["sizes"].values()})
+        cells = " | ".join(size_cell(row["sizes"][accept], identity) for accept in ENCODINGS)
+        lines.append(f"| {row['label']} `{row['path']}` | {', '.join(outcomes)} | {cells} |")
+    lines += [
+        "",
+        f"The cost of holes, from the throughput rows and the time per request below: with "
+        f"`Accept-Encoding: {BROWSER_ENCODINGS}`, the cached page with holes answers "
+        f"{holes_br.rps:,.0f} req/s ({holes_br.rps / static.rps:.0%} of the static file) and the cached page "
+        f"without holes {cached_br.rps:,.0f} ({cached_br.rps / static.rps:.0%}); in one process a hit of the "
+        f"page with holes costs {in_process['holes_compressed']:.2f} ms as spliced gzip and "
+        f"{in_process['holes']:.2f} ms uncompressed, the page without holes "
+        f"{in_process['cached_compressed']:.2f} ms as stored Brotli and {in_process['cached']:.2f} ms "
+        "uncompressed. The two pages differ in size (table above), so the same page's two figures give "
+        "the cost of splicing, and the two pages' figures the cost of filling in the tokens.",
+        "",
+    ]
+    return lines
+
+
+def burst_section(burst):
+    floor = burst["floor"]
+    renders_ok = burst["renders"] == burst["pages"] and burst["most_renders"] <= 1
+    outcomes = burst["outcomes"]
+    statuses = ", ".join(f"{status}: {count:,}" for status, count in sorted(burst["statuses"].items()))
+    return [
+        "### The burst after a release (large data, Redis page cache)",
+        "",
+        f"On the same {burst['pages']:,}-article database, `gunicorn.conf.py` with Redis, "
+        f"{burst['server'].workers} × {burst['server'].threads}. As on a running site, an instance of the "
+        f"old release first read {burst['pages']:,} distinct articles once ({burst['warm_ok']:,} answered "
+        f"200, 8 at a time, {burst['warm_seconds']:.1f} s), so that Redis held their pages and the "
+        f"versions they depend on, and stopped. The deploy: the site's {burst['removed']:,} page keys were "
+        "removed from Redis (a new release's pages are kept under a new digest of the code and templates, "
+        "`pagecache.store.release`, so none of them exists yet; the versions stay), and a new instance "
+        f"started with fresh processes. Then each article was asked for {BURST_REPEAT} times, "
+        f"{burst['requests']:,} requests at once: one connection each, all opened together by one asyncio "
+        f"client (`Accept-Encoding: {BROWSER_ENCODINGS}`); a request's time runs from its connect to the "
+        "last byte of its answer. A render is an answer marked "
+        "`X-Page-Cache: miss` (rendered and stored) or with no X-Page-Cache (rendered, not stored); the "
+        "requests that waited for another's render answer `hit`. Every answer in bench/out/burst.json.",
+        "",
+        "| requests | answers | 5xx | connection errors | p50 ms | p99 ms | slowest ms | "
+        "last answer after s | renders | renders per page |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {burst['requests']:,} ({burst['pages']:,} pages × {BURST_REPEAT}) | {statuses} | "
+        f"{burst['server_errors']} | {burst['connection_errors']} | {burst['p50_ms']:.0f} | "
+        f"{burst['p99_ms']:.0f} | {burst['max_ms']:.0f} | {burst['seconds']:.2f} | {burst['renders']:,} | "
+        f"{burst['renders'] / max(burst['pages'], 1):.2f} |",
+        "",
+        f"Answers: {outcomes['miss']:,} miss, {outcomes['hit']:,} hit, {outcomes['']:,} with no "
+        f"X-Page-Cache; {burst['pages_rendered_more_than_once']:,} pages rendered more than once (at most "
+        f"{burst['most_renders']} times). Read again after the burst, {burst['hits_after']:,} of "
+        f"{burst['pages']:,} pages were hits.",
+        "",
+        *(
+            f"- {label}: {len(times):,} answers, p50 {percentile(times, 0.5):.0f} ms, p99 "
+            f"{percentile(times, 0.99):.0f} ms, fastest {min(times, default=float('nan')):.0f} ms."
+            for label, times in (
+                ("Rendered (`miss`)", burst["by_outcome"]["miss"]),
+                (
+                    "Waited for another request's render, or found the page stored (`hit`)",
+                    burst["by_outcome"]["hit"],
+                ),
+            )
+        ),
+        f"- The floor of this measure, on the same instance right after: {floor['requests']:,} requests at "
+        f"once for `/robots.txt` (no database, no template): {floor['ok']:,} answered 200, all within "
+        f"{floor['seconds']:.2f} s, p50 {floor['p50_ms']:.0f} ms, p99 {floor['p99_ms']:.0f} ms.",
+        "",
+        f"Targets: no 5xx: {verdict(burst['server_errors'] == 0 and burst['connection_errors'] == 0)}; p99 < "
+        f"{TARGETS['burst_p99_ms'] / 1000:.0f} s: {verdict(burst['p99_ms'] < TARGETS['burst_p99_ms'])}; one "
+        f"render per page, not one per request: {verdict(renders_ok)}.",
+        "",
+    ]
+
+
+def memory_section(servers):
+    rows, worst = [], 0.0
+    for server in servers:
+        if not server.memory:
+            continue
+        workers = [kb * 1024 / 1e6 for kb in server.memory["workers_kb"]]
+        worst = max([worst, *workers])
+        rows.append(
+            f"| {server.name} | {server.workers} × {server.threads} | "
+            f"{', '.join(f'{mb:.0f}' for mb in workers)} | {max(workers, default=0):.0f} | "
+            f"{server.memory['master_kb'] * 1024 / 1e6:.0f} |"
+        )
+    return [
+        "### Memory: each worker's resident memory when its instance's runs ended",
+        "",
+        "`VmRSS` from `/proc/<pid>/status` of the gunicorn master's children (its workers), read just "
+        "before the instance was stopped; MB = 10⁶ bytes. The master (which loads the site before forking, "
+        "`preload_app`) is shown apart: it serves no request.",
+        "",
+        "| instance | workers × threads | each worker MB | max MB | master MB |",
+        "|---|---|---|---:|---:|",
+        *rows,
+        "",
+        f"Target: every worker < {TARGETS['worker_mb']} MB: {verdict(worst < TARGETS['worker_mb'])} "
+        f"(largest {worst:.0f} MB).",
+        "",
+    ]
+
+
+def run_time_section(cfg, run_seconds):
+    minutes, seconds = divmod(round(run_seconds), 60)
+    return [
+        "### Run time",
+        "",
+        f"This run took {run_seconds:.0f} s ({minutes} min {seconds:02d} s) from start to the scratch "
+        f"databases dropped; target for `make bench` < {TARGETS['run_seconds']} s: "
+        f"{verdict(run_seconds < TARGETS['run_seconds'])}. To stay under it with the new rows, the rows "
+        "without a target of their own (A's compressed rows, B's robots.txt and /healthz, the large-data "
+        f"latency rows) run {cfg.secondary_duration} s per round instead of {cfg.duration} s, every row "
+        f"warms up for {WARM_UP_SECONDS} s (2 s before), and the profiles take half the requests of earlier "
+        "runs (150 uncached, 500 cached); the rows with a target keep their full runs and rounds, and "
+        "the large data its full size.",
+        "",
+        "| phase | s |",
+        "|---|---:|",
+        *(f"| {name} | {seconds:.0f} |" for name, seconds in PHASES),
+        "",
+    ]
 
 
 DEFAULT_RESULTS = """# Benchmarks
@@ -1036,82 +1607,128 @@ def main():
     OUT.mkdir(exist_ok=True)
     (OUT / "wrk.log").write_text("")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
-    ensure_tools()
-    check_services(cfg)
 
     with contextlib.ExitStack() as cleanup:
-        cleanup.callback(clear_site_cache, cfg.redis_url)
-        clear_site_cache(cfg.redis_url)
-        db_url = cfg.database_url or create_scratch_database(cfg, cleanup, "smpinfo_bench")
-        env = site_environment(cfg, db_url)
-        if cfg.database_url:
-            cleanup.callback(
-                manage,
-                env,
-                "shell",
-                "-c",
-                f"from articles.models import Article; Article.objects.filter(slug={POST_SLUG!r}).delete()",
-            )
-        prepare_database(env)
-        info = machine(cfg, db_url)
+        with phase("setup: tools, services, scratch database, migrate, collectstatic, seed"):
+            ensure_tools()
+            check_services(cfg)
+            cleanup.callback(clear_site_cache, cfg.redis_url)
+            clear_site_cache(cfg.redis_url)
+            db_url = cfg.database_url or create_scratch_database(cfg, cleanup, "smpinfo_bench")
+            env = site_environment(cfg, db_url)
+            if cfg.database_url:
+                cleanup.callback(
+                    manage,
+                    env,
+                    "shell",
+                    "-c",
+                    "from articles.models import Article; "
+                    f"Article.objects.filter(slug={POST_SLUG!r}).delete()",
+                )
+            prepare_database(env)
+            info = machine(cfg, db_url)
 
-        # A: the recommended configuration, pages cached however the site caches them.
-        server_a = Server("A-cached", env)
-        cleanup.callback(server_a.stop)
-        server_a.start()
-        css = static_css_url(server_a)
         page = f"/articles/{ARTICLE_SLUG}/"
-        a = {
-            "server": server_a,
-            "css": css,
-            "headers": response_headers(server_a, page),
-            "rounds": alternate(cfg, server_a, [("A static", css), ("A article cached", page)]),
-        }
-        a["restarts"] = server_a.restarts()
-        posts = bench_posts(cfg, server_a, db_url)
-        server_a.stop()
-        # The POSTs leave thousands of new rows: vacuum and analyze them now, not autovacuum
-        # during B's first round (which once ran at half the speed of the next two).
-        psql(db_url, "VACUUM (ANALYZE)")
+        holes_page = f"/articles/{HOLES_SLUG}/"
+        browser = (f"Accept-Encoding: {BROWSER_ENCODINGS}",)
+        # A: the recommended configuration, pages cached however the site caches them.
+        with phase("A (Redis): alternated rounds, compressed sizes"):
+            server_a = Server("A-cached", env)
+            cleanup.callback(server_a.stop)
+            server_a.start()
+            css = static_css_url(server_a)
+            loads = [
+                Load("A static", css),
+                Load("A article cached", page),
+                Load("A article cached, gzip, br", page, browser, cfg.secondary_duration),
+                Load("A article with holes cached, gzip, br", holes_page, browser, cfg.secondary_duration),
+            ]
+            a = {
+                "server": server_a,
+                "css": css,
+                "loads": loads,
+                "headers": response_headers(server_a, page),
+                "rounds": alternate(cfg, server_a, loads),
+            }
+            a["restarts"] = server_a.restarts()
+            sizes = compressed_sizes(server_a)
+        with phase("A: comment POSTs, VACUUM"):
+            posts = bench_posts(cfg, server_a, db_url)
+            server_a.stop()
+            # The POSTs leave thousands of new rows: vacuum and analyze them now, not autovacuum
+            # during B's first round (which once ran at half the speed of the next two).
+            psql(db_url, "VACUUM (ANALYZE)")
 
         # B: nothing cached, the same processes and threads as A.
         processes = {"WEB_CONCURRENCY": str(server_a.workers), "GUNICORN_THREADS": str(server_a.threads)}
-        env_b = site_environment(cfg, db_url, PAGE_CACHE_SECONDS="0", **processes)
-        server_b = Server("B-uncached", env_b)
-        cleanup.callback(server_b.stop)
-        server_b.start()
-        b = {
-            "server": server_b,
-            "headers": response_headers(server_b, page),
-            "rounds": alternate(
-                cfg,
-                server_b,
-                [
-                    ("B static", css),
-                    ("B article uncached", page),
-                    ("B robots.txt", "/robots.txt"),
-                    ("B healthz", "/healthz"),
-                ],
-            ),
-        }
-        b["restarts"] = server_b.restarts()
-        server_b.stop()
+        with phase("B (page cache off): alternated rounds"):
+            env_b = site_environment(cfg, db_url, PAGE_CACHE_SECONDS="0", **processes)
+            server_b = Server("B-uncached", env_b)
+            cleanup.callback(server_b.stop)
+            server_b.start()
+            loads = [
+                Load("B static", css),
+                Load("B article uncached", page),
+                Load("B robots.txt", "/robots.txt", duration=cfg.secondary_duration),
+                Load("B healthz", "/healthz", duration=cfg.secondary_duration),
+            ]
+            b = {
+                "server": server_b,
+                "loads": loads,
+                "headers": response_headers(server_b, page),
+                "rounds": alternate(cfg, server_b, loads),
+            }
+            b["restarts"] = server_b.restarts()
+            server_b.stop()
 
-        profile = profile_article(env_b, "uncached", 300)
-        cached_profile = profile_article(env, "cached", 1000)[0]
-        article_queries = tool(env_b, "queries", page)[0]["queries"]
-        log("time per request in-process: static file, cached and uncached article")
-        in_process = {
-            "static": tool(env, "timing", "500", css)[css],
-            "cached": tool(env, "timing", "500", page)[page],
-            "uncached": tool(env_b, "timing", "500", page)[page],
-            "round_trip": tool(env, "cache-round-trip", page, "2000"),
-        }
+        # E: the embedded default, as `make run` serves it (gunicorn.conf.py chooses its processes).
+        with phase("E (embedded default): SQLite database, alternated rounds"):
+            env_e = prepare_embedded(cfg, cleanup)
+            server_e = Server("E-embedded", env_e)
+            cleanup.callback(server_e.stop)
+            server_e.start()
+            loads = [Load("E static", css), Load("E article cached", page)]
+            e = {
+                "server": server_e,
+                "loads": loads,
+                "headers": response_headers(server_e, page),
+                "rounds": alternate(cfg, server_e, loads),
+            }
+            e["restarts"] = server_e.restarts()
+            server_e.stop()
+
+        with phase("in process: profiles, time per request"):
+            # Half the requests of earlier runs: the profiler's own reports take longer than the
+            # requests (about 20 s per 150 uncached ones), and the shares hardly move.
+            profile = profile_article(env_b, "uncached", 150)
+            cached_profile = profile_article(env, "cached", 500)[0]
+            article_queries = tool(env_b, "queries", page)[0]["queries"]
+            log("time per request in-process: static file, cached and uncached article, compressed, holes")
+            redis_timing = tool(env, "timing", "500", css, page, holes_page)
+            compressed_timing = tool(
+                env, "timing", "--accept-encoding", BROWSER_ENCODINGS, "500", page, holes_page
+            )
+            in_process = {
+                "static": redis_timing[css],
+                "cached": redis_timing[page],
+                "cached_compressed": compressed_timing[page],
+                "holes": redis_timing[holes_page],
+                "holes_compressed": compressed_timing[holes_page],
+                "embedded_cached": tool(env_e, "timing", "500", page)[page],
+                "uncached": tool(env_b, "timing", "500", page)[page],
+                "round_trip": tool(env, "cache-round-trip", page, "2000"),
+            }
         large = bench_large(cfg, cleanup, processes)
         info["load_end"] = load_average()
         profile = (*profile, article_queries, in_process, cached_profile)
-        write_results(cfg, render(cfg, info, a, b, posts, profile, large))
-    log("done")
+        servers = [server_a, server_b, server_e, large["server"], large["burst"]["old_server"]]
+        servers.append(large["burst"]["server"])
+        closing = time.monotonic()
+    PHASES.append(("stopping servers, dropping the scratch databases", time.monotonic() - closing))
+    run_seconds = time.monotonic() - STARTED
+    report = {"a": a, "b": b, "e": e, "sizes": sizes, "posts": posts, "profile": profile, "large": large}
+    write_results(cfg, render(cfg, info, report, servers, run_seconds))
+    log(f"done in {run_seconds:.0f} s")
 
 
 if __name__ == "__main__":
