@@ -131,10 +131,7 @@ def addresses_updated(before):
 
 def connect_signals():
     """Connected by ArticlesConfig.ready(), for Article and its proxies."""
-    proxies = [
-        model for model in apps.get_models() if model._meta.proxy and model._meta.concrete_model is Article
-    ]
-    for model in (Article, *proxies):
+    for model in (Article, *apps.get_app_config("articles").get_proxies_of(Article)):
         pre_save.connect(remember_address, sender=model, dispatch_uid=f"remember-address-{model.__name__}")
         post_save.connect(article_address_saved, sender=model, dispatch_uid=f"address-saved-{model.__name__}")
     missing_paths.connect_signals()

@@ -30,8 +30,6 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
-from contextlib import contextmanager
-from contextvars import ContextVar
 from itertools import islice
 
 from django.apps import apps
@@ -41,6 +39,7 @@ from django.db.models import Func, JSONField, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from articles.models import SEARCH_CONFIG, Article, RelatedArticle, Topic, article_pages_changed
+from articles.once import OncePerBlock
 
 # What the page shows (articles.views.RELATED_ARTICLES) and a few more, for the scheduled
 # ones that are not shown yet.
@@ -250,20 +249,13 @@ def refresh_related(article_ids):
 
 
 # Articles whose ranking is put off to the end of a deferred_ranking() block.
-_deferred = ContextVar("deferred_ranking", default=None)
+_ranking = OncePerBlock("deferred_ranking", lambda pks: refresh_related(pks))
 
 
-@contextmanager
 def deferred_ranking():
     """Inside this block, saving an article ranks related articles once, at the end: Article.save()
     stores the terms that ranking reads after the row itself is saved."""
-    pending = set()
-    token = _deferred.set(pending)
-    try:
-        yield
-    finally:
-        _deferred.reset(token)
-    refresh_related(pending)
+    return _ranking.block()
 
 
 def note_listed_fields(sender, instance, raw, **kwargs):
@@ -276,12 +268,9 @@ def article_saved(sender, instance, created, **kwargs):
     """post_save receiver (raw saves too: a restored revision)."""
     before = instance.__dict__.pop("_listed_before", None)
     now = tuple(getattr(instance, name) for name in LISTED_FIELDS)
-    if created or before != now:
-        pending = _deferred.get()
-        if pending is None:
-            refresh_related([instance.pk])
-        else:
-            pending.add(instance.pk)
+    changed = created or before != now
+    if changed and not _ranking.defer([instance.pk]):
+        refresh_related([instance.pk])
 
 
 def note_lists_showing(sender, instance, **kwargs):
@@ -335,10 +324,7 @@ def topic_deleted(sender, instance, **kwargs):
 
 def connect_signals():
     """Connected by ArticlesConfig.ready(), for Article and its proxies."""
-    proxies = [
-        model for model in apps.get_models() if model._meta.proxy and model._meta.concrete_model is Article
-    ]
-    for model in (Article, *proxies):
+    for model in (Article, *apps.get_app_config("articles").get_proxies_of(Article)):
         name = model.__name__
         pre_save.connect(note_listed_fields, sender=model, dispatch_uid=f"related-listed-fields-{name}")
         post_save.connect(article_saved, sender=model, dispatch_uid=f"related-article-saved-{name}")

@@ -1602,6 +1602,26 @@ def write_results(cfg, text):
 SECRET_KEY = secrets.token_urlsafe(50)  # throwaway: sessions and form tokens of this run only
 
 
+def started_server(name, env, cleanup):
+    """A gunicorn instance of the site, started, and stopped by `cleanup` at the latest."""
+    server = Server(name, env)
+    cleanup.callback(server.stop)
+    server.start()
+    return server
+
+
+def measured_rounds(cfg, server, loads, page):
+    """`loads` run on `server` in alternated rounds, with the article's headers and the
+    workers restarted meanwhile: what the report says of one instance."""
+    return {
+        "server": server,
+        "loads": loads,
+        "headers": response_headers(server, page),
+        "rounds": alternate(cfg, server, loads),
+        "restarts": server.restarts(),  # after the rounds
+    }
+
+
 def main():
     cfg = parse_config()
     OUT.mkdir(exist_ok=True)
@@ -1633,9 +1653,7 @@ def main():
         browser = (f"Accept-Encoding: {BROWSER_ENCODINGS}",)
         # A: the recommended configuration, pages cached however the site caches them.
         with phase("A (Redis): alternated rounds, compressed sizes"):
-            server_a = Server("A-cached", env)
-            cleanup.callback(server_a.stop)
-            server_a.start()
+            server_a = started_server("A-cached", env, cleanup)
             css = static_css_url(server_a)
             loads = [
                 Load("A static", css),
@@ -1643,14 +1661,7 @@ def main():
                 Load("A article cached, gzip, br", page, browser, cfg.secondary_duration),
                 Load("A article with holes cached, gzip, br", holes_page, browser, cfg.secondary_duration),
             ]
-            a = {
-                "server": server_a,
-                "css": css,
-                "loads": loads,
-                "headers": response_headers(server_a, page),
-                "rounds": alternate(cfg, server_a, loads),
-            }
-            a["restarts"] = server_a.restarts()
+            a = {**measured_rounds(cfg, server_a, loads, page), "css": css}
             sizes = compressed_sizes(server_a)
         with phase("A: comment POSTs, VACUUM"):
             posts = bench_posts(cfg, server_a, db_url)
@@ -1663,38 +1674,22 @@ def main():
         processes = {"WEB_CONCURRENCY": str(server_a.workers), "GUNICORN_THREADS": str(server_a.threads)}
         with phase("B (page cache off): alternated rounds"):
             env_b = site_environment(cfg, db_url, PAGE_CACHE_SECONDS="0", **processes)
-            server_b = Server("B-uncached", env_b)
-            cleanup.callback(server_b.stop)
-            server_b.start()
+            server_b = started_server("B-uncached", env_b, cleanup)
             loads = [
                 Load("B static", css),
                 Load("B article uncached", page),
                 Load("B robots.txt", "/robots.txt", duration=cfg.secondary_duration),
                 Load("B healthz", "/healthz", duration=cfg.secondary_duration),
             ]
-            b = {
-                "server": server_b,
-                "loads": loads,
-                "headers": response_headers(server_b, page),
-                "rounds": alternate(cfg, server_b, loads),
-            }
-            b["restarts"] = server_b.restarts()
+            b = measured_rounds(cfg, server_b, loads, page)
             server_b.stop()
 
         # E: the embedded default, as `make run` serves it (gunicorn.conf.py chooses its processes).
         with phase("E (embedded default): SQLite database, alternated rounds"):
             env_e = prepare_embedded(cfg, cleanup)
-            server_e = Server("E-embedded", env_e)
-            cleanup.callback(server_e.stop)
-            server_e.start()
+            server_e = started_server("E-embedded", env_e, cleanup)
             loads = [Load("E static", css), Load("E article cached", page)]
-            e = {
-                "server": server_e,
-                "loads": loads,
-                "headers": response_headers(server_e, page),
-                "rounds": alternate(cfg, server_e, loads),
-            }
-            e["restarts"] = server_e.restarts()
+            e = measured_rounds(cfg, server_e, loads, page)
             server_e.stop()
 
         with phase("in process: profiles, time per request"):

@@ -20,15 +20,14 @@ takes a new snapshot for each statement; SQLite lets one writer at a time).
 
 import hashlib
 import unicodedata
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, deleted_with_its_article
+from articles.once import OncePerBlock
 from pagecache import pages_changed, path_scope
 
 COMMENTS_PER_PAGE = 50
@@ -116,43 +115,27 @@ def recount_approved_comments(article_ids):
 
 
 # Articles whose recount is put off to the end of a recounting_once() block.
-_pending_recount = ContextVar("pending_recount", default=None)
+_recounting = OncePerBlock("pending_recount", lambda pks: recount_approved_comments(pks))
 
 
-@contextmanager
 def recounting_once():
     """Inside this block, comments that change have their articles recounted once, at the
     end (a bulk delete sends one signal per comment)."""
-    if _pending_recount.get() is not None:
-        yield  # an outer block recounts
-        return
-    pending = set()
-    token = _pending_recount.set(pending)
-    try:
-        yield
-    finally:
-        _pending_recount.reset(token)
-    recount_approved_comments(pending)
+    return _recounting.block()
 
 
 def approved_comments_changed(article_ids):
     """These articles may have gained or lost approved comments: recount them now, or at
     the end of the recounting_once() block we are in."""
-    pending = _pending_recount.get()
-    if pending is None:
+    if not _recounting.defer(article_ids):
         recount_approved_comments(article_ids)
-    else:
-        pending.update(article_ids)
 
 
 def comment_deleted(sender, instance, origin=None, **kwargs):
     """Signal receiver: a deleted comment leaves its article's count, whatever its status
     was when loaded (another moderator may have approved it since), unless the article is
     being deleted with it."""
-    deleting_article = isinstance(origin, Article) or (
-        isinstance(origin, models.QuerySet) and issubclass(origin.model, Article)
-    )
-    if not deleting_article:
+    if not deleted_with_its_article(origin):
         approved_comments_changed([instance.article_id])
 
 

@@ -5,8 +5,6 @@ import hashlib
 import json
 import logging
 import math
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -38,6 +36,7 @@ from reversion.models import Version
 
 from articles.citations import cite_references
 from articles.markdown import render_markdown, render_markdown_with_headings
+from articles.once import OncePerBlock
 from pagecache import pages_changed
 
 logger = logging.getLogger(__name__)
@@ -287,23 +286,18 @@ def forget_content_revision(setting, **kwargs):
 
 
 # Articles whose refresh is put off to the end of a refresh_once() block.
-_pending_refresh = ContextVar("pending_refresh", default=None)
+_refreshing = OncePerBlock(
+    "pending_refresh", lambda pks: Article.objects.filter(pk__in=pks).refresh_derived_fields()
+)
 
 
-@contextmanager
 def refresh_once():
     """Inside this block, saving side effects refreshes their article once, at the end.
 
     An admin save of an article with six side effects would otherwise render and
     index the article six times.
     """
-    pending = set()
-    token = _pending_refresh.set(pending)
-    try:
-        yield
-    finally:
-        _pending_refresh.reset(token)
-    Article.objects.filter(pk__in=pending).refresh_derived_fields()
+    return _refreshing.block()
 
 
 # Fields computed from the article and its side effects by refresh_derived_fields().
@@ -502,9 +496,7 @@ class Article(models.Model):
         """
         from articles.related import terms_of  # it builds on these models
 
-        pending = _pending_refresh.get()
-        if pending is not None:
-            pending.add(self.pk)
+        if _refreshing.defer([self.pk]):
             return
         if not prefetched:
             self.__dict__.pop("approved_reviews", None)  # rows prefetched earlier may have changed
