@@ -1,9 +1,11 @@
 import os
 
 import pytest
+from django.core.signals import request_started
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
+from articles import missing_paths
 from tests.caches import empty_caches
 from tests.factories import ArticleFactory, AuthorFactory, UserFactory
 
@@ -38,6 +40,26 @@ def empty_cache():
     empty_caches()
     yield
     empty_caches()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_missing_paths_writer():
+    """The 404 report's writer thread never runs in the test process.
+
+    A live server would start it, and it would then write counts from any test into whichever
+    test's database is open at that moment, from its own connection (which SQLite's shared
+    in-memory test database answers with "database table is locked"). Tests of the writer make
+    their own Writer.
+    """
+    request_started.disconnect(dispatch_uid="missing-paths-writer")
+    yield
+    missing_paths.connect_signals()
+
+
+@pytest.fixture(autouse=True)
+def empty_missing_paths_tally(monkeypatch):
+    """Each test counts its own missing paths, none carried over from the test before."""
+    monkeypatch.setattr(missing_paths, "tally", missing_paths.Tally())
 
 
 @pytest.fixture
