@@ -10,6 +10,10 @@ It knows no other app of the project. What varies per site comes from settings:
 - `PAGE_CACHE_VERSIONS_FILE`: when the cache is each process's own memory, a file that
   keeps the pages' versions for every process of the machine (pagecache.versions), so a
   change made by any process (a command, another worker) retires the pages of all;
+- `PAGE_CACHE_TRACKING` (on by default): on a django-redis cache, each process keeps
+  the pages and versions it read, and Redis pushes every change of them (pagecache.tracking),
+  so a hit makes no round trip; `PAGE_CACHE_TRACKING_CHECK_SECONDS` (1) and
+  `PAGE_CACHE_TRACKING_MAX_MB` (64) tune it;
 - `PAGE_CACHE_SCOPES`: the scopes every cached page depends on, each with the dotted
   path of a function that tells the next moment its pages change without a write
   (a scheduled publication), or None;

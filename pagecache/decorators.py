@@ -114,6 +114,8 @@ def render_and_store(request, view, args, kwargs, key, versions):
         changes_at = next_timed_change(versions, getattr(request, "page_cache_changes_at", None))
         timeout = cache_seconds(changes_at)
         if timeout:
+            # Its end, for the copies kept in processes' memory (pagecache.tracking).
+            entry["expires"] = time.time() + timeout
             page_cache().set(key, entry, timeout)
     except Exception:
         outages.cache_failed("Page cache: could not store %s", request.path)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from pagecache import outages
+from pagecache.tracking import mirror_of
 from pagecache.versions import version_file
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ NO_TIMED_CHANGE = "none"
 
 def page_cache():
     """The cache that holds pages and versions: PAGE_CACHE_ALIAS of CACHES ("default")."""
-    return caches[getattr(settings, "PAGE_CACHE_ALIAS", DEFAULT_CACHE_ALIAS)]
+    return caches[page_cache_alias()]
+
+
+def page_cache_alias():
+    return getattr(settings, "PAGE_CACHE_ALIAS", DEFAULT_CACHE_ALIAS)
 
 
 def path_scope(url):
@@ -161,9 +166,21 @@ def read_versions(keys):
 
 
 def page_and_versions(keys):
-    """{key: value} of a page key and version keys, as one get_many of the page cache gives them."""
+    """{key: value} of a page key and version keys, as one get_many of the page cache gives them.
+
+    On Redis, from this process's memory when every one is there and Redis has pushed no
+    change of them (pagecache.tracking): no round trip.
+    """
     if shared_versions() is None:
-        return page_cache().get_many(keys)
+        cache = page_cache()
+        mirror = mirror_of(cache, page_cache_alias(), f"{KEY_PREFIX}:")
+        if mirror is None:
+            return cache.get_many(keys)
+        found, token = mirror.lookup(keys)
+        if found is None:
+            found = cache.get_many(keys)
+            mirror.keep(found, token)
+        return found
     found = read_versions(keys[1:])
     page = page_cache().get(keys[0])
     if page is not None:

@@ -273,6 +273,13 @@ PAGE_CACHE_VERSIONS_FILE = (
     if not is_shared_cache(CACHE_URL)
     else None
 )
+# On Redis, each process keeps the pages and versions it read in its own memory, and Redis
+# pushes every change of them (CLIENT TRACKING; pagecache.tracking): a hit makes no round trip.
+# The connections that receive the pushes are checked with a PING this often (s); the copies
+# take at most PAGE_CACHE_TRACKING_MAX_MB of each process's memory.
+PAGE_CACHE_TRACKING = env_bool("PAGE_CACHE_TRACKING", True)
+PAGE_CACHE_TRACKING_CHECK_SECONDS = env_number("PAGE_CACHE_TRACKING_CHECK_SECONDS", 1.0, kind=float)
+PAGE_CACHE_TRACKING_MAX_MB = env_int("PAGE_CACHE_TRACKING_MAX_MB", 64, minimum=1)
 # After a cache call fails, pages are served uncached for this long before it is tried again.
 PAGE_CACHE_RETRY_SECONDS = env_number("PAGE_CACHE_RETRY_SECONDS", 5.0, kind=float)
 # Every cached page shows articles (lists, feeds, "related articles"); a scheduled

@@ -183,10 +183,11 @@ class RedisServer:
     """A Redis of the test's own on a free port that keeps its data on disk (as a production
     Redis with persistence does), so that it can be stopped and started again with it."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, *options):
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.directory = directory
+        self.options = list(options)  # more redis-server options ("--rename-command", ...)
         self.process = None
 
     def start(self):
@@ -203,6 +204,7 @@ class RedisServer:
                 "yes",
                 "--save",
                 "",
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

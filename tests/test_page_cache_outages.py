@@ -18,28 +18,11 @@ from articles.models import Article
 from pagecache import middleware, outages, store
 from pagecache.models import MissedInvalidation
 from pagecache.store import page_cache
+from tests.caches import redis_caches
 from tests.factories import ArticleFactory, comment_form_data
 from tests.servers import AppServer, Browser, RedisServer, SilentServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def redis_caches(url, timeout=1.0):
-    """CACHES as settings.py makes them for a Redis at `url`."""
-
-    def redis_cache(**pool_options):
-        return {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "smpinfo",
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": timeout,
-                "SOCKET_TIMEOUT": timeout,
-                "CONNECTION_POOL_KWARGS": pool_options,
-            },
-        }
-
-    return {"default": redis_cache(), "pages": redis_cache(redis_connect_func=outages.redis_connect_func)}
 
 
 def page(url, **extra):
