@@ -44,7 +44,8 @@ def thread_context(request, article, form=None):
 
 def approved_comments_page(article, requested):
     """The page `requested` (a string, or None) of the article's approved comments."""
-    paginator = Paginator(article.comments.approved(), COMMENTS_PER_PAGE)
+    # Pages are fetched by fetch_page, never sliced from the paginator's list: it needs the count.
+    paginator = Paginator((), COMMENTS_PER_PAGE)
     paginator.count = article.approved_comment_count
     try:
         number = min(max(int(requested), 1), paginator.num_pages)

@@ -17,6 +17,7 @@ request (Django's answer to BREACH), and the form token changes on every request
 import gzip
 import struct
 import zlib
+from functools import lru_cache
 
 import brotli
 
@@ -79,8 +80,14 @@ def spliced_gzip(parts, hole_values, filled):
 
 def accepted_encodings(request):
     """The content codings the request accepts (`Accept-Encoding`, q=0 meaning refused)."""
+    return codings_of(request.META.get("HTTP_ACCEPT_ENCODING", "")[:200])
+
+
+@lru_cache(maxsize=256)
+def codings_of(header):
+    """The codings an `Accept-Encoding` value accepts (browsers send a handful of values)."""
     accepted = set()
-    for item in request.META.get("HTTP_ACCEPT_ENCODING", "")[:200].split(","):
+    for item in header.split(","):
         name, _, parameters = item.partition(";")
         quality = parameters.strip().removeprefix("q=")
         try:
@@ -89,4 +96,4 @@ def accepted_encodings(request):
             refused = False
         if name.strip() and not refused:
             accepted.add(name.strip().lower())
-    return accepted
+    return frozenset(accepted)

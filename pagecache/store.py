@@ -79,7 +79,12 @@ def page_key(request):
     parameters = "|".join(request.GET.get(name, "") for name in query_parameters())
     prefix = request.META.get("SCRIPT_NAME", "")
     address = f"{request.scheme}://{request.get_host()}|{prefix}|{request.path_info}|{parameters}"
-    return f"{KEY_PREFIX}:page:{release()}:{hashlib.sha256(address.encode()).hexdigest()}"
+    return address_key(release(), address)
+
+
+@lru_cache(maxsize=4096)
+def address_key(release, address):
+    return f"{KEY_PREFIX}:page:{release}:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
 def query_parameters():

@@ -68,6 +68,7 @@ class Mirror:
         self.max_bytes = max_bytes
         self.lock = threading.Lock()
         self.values = OrderedDict()  # made key: (value, expires, bytes)
+        self.made_keys = {}
         self.bytes = 0
         self.changes = 0  # pushes received (and resets): a read that met one is not kept
         self.pid = None
@@ -81,7 +82,7 @@ class Mirror:
 
     def lookup(self, keys):
         """({key: value} of all `keys`, None) when every one is here; else (None, token)."""
-        made = [self.cache.make_key(key) for key in keys]
+        made = [self.made_key(key) for key in keys]
         with self.lock:
             if not self.sync():
                 return None, None
@@ -107,7 +108,7 @@ class Mirror:
                 expires = value.get("expires") if isinstance(value, dict) else None
                 if isinstance(value, dict) and expires is None:
                     continue  # a page stored without its expiry: its TTL is not known here
-                self.put(self.cache.make_key(key), value, expires)
+                self.put(self.made_key(key), value, expires)
 
     def put(self, made_key, value, expires):
         size = entry_bytes(value)
@@ -126,6 +127,15 @@ class Mirror:
         self.values.clear()
         self.bytes = 0
         self.changes += 1
+
+    def made_key(self, key):
+        """The key as Redis has it (the cache's prefix and version added), as the pushes name it."""
+        made = self.made_keys.get(key)
+        if made is None:
+            if len(self.made_keys) >= 4096:
+                self.made_keys.clear()
+            made = self.made_keys[key] = str(self.cache.make_key(key))
+        return made
 
     # Keeping in step with Redis ----------------------------------------------------------
 

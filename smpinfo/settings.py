@@ -177,6 +177,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # base.html's links, made once per process (articles.context_processors).
+                "articles.context_processors.site_addresses",
             ],
         },
     },
