@@ -1474,7 +1474,7 @@ def burst_section(burst):
     return [
         "### The burst after a release (large data, Redis page cache)",
         "",
-        f"On the same {burst['pages']:,}-article database, `gunicorn.conf.py` with Redis, "
+        "On the same large database (above), `gunicorn.conf.py` with Redis, "
         f"{burst['server'].workers} × {burst['server'].threads}. As on a running site, an instance of the "
         f"old release first read {burst['pages']:,} distinct articles once ({burst['warm_ok']:,} answered "
         f"200, 8 at a time, {burst['warm_seconds']:.1f} s), so that Redis held their pages and the "

@@ -6,8 +6,8 @@ request. Here each process keeps what it read of the page cache's keys (`readers
 and Redis pushes the name of every such key that changes, whoever changes it, to a
 connection of this process that does nothing but listen. Before a request trusts its copies,
 it reads what that connection has received (a poll of the socket, no round trip) and drops
-the keys named. A change made through any app server is pushed before Redis answers the
-writer, so it is here before the writer's reader can ask again.
+the keys named. Redis sends the notice of a change in the same step as its answer to the
+writer, so it is on its way here before the writer's reader can ask again.
 
 Why not redis-py's own client-side cache (`protocol=3, cache_config=...`): it refuses a
 Redis older than 7.4 (Debian 12 has 7.0), and a hit through it still takes a pooled

@@ -64,6 +64,17 @@ def test_a_small_run_creates_the_requested_articles_and_comments():
     assert not Comment.objects.filter(author_email="").exists()
 
 
+def test_demo_threads_show_their_approved_comments_with_the_count_each_article_stores(client):
+    generate(articles=3, comments=120)
+
+    for article in Article.objects.all():
+        approved = Comment.objects.approved().filter(article=article)
+        assert article.approved_comment_count == approved.count() > 0
+        html = client.get(article.get_absolute_url()).content.decode()
+        oldest = approved.order_by("created_at", "pk").first()  # the first on the thread's first page
+        assert oldest.author_name in html
+
+
 def test_the_first_article_of_a_million_comments_gets_over_ten_thousand_approved_ones():
     assert hot_article_share(1_000_000) == 12_000  # 88% approved: about 10,500
     assert hot_article_share(2000) == 200

@@ -13,9 +13,10 @@ import pytest
 import redis as redis_py
 from django.db import connection
 from django.test import Client
+from django_redis.cache import RedisCache
 
 from articles.models import Article
-from pagecache import store
+from pagecache import store, tracking
 from tests.caches import redis_caches
 from tests.factories import ArticleFactory
 from tests.servers import RedisServer
@@ -117,6 +118,26 @@ def test_a_change_made_after_the_tracking_connection_dropped_is_not_missed(anoth
     another_app_server.delete(version_key_of(url))
 
     assert "Healing after SMP, revised" in page(url).content.decode()
+
+
+def test_a_read_from_redis_that_crossed_a_change_is_not_kept(another_app_server, monkeypatch):
+    article, url = a_cached_article()
+    tracking.forget_mirrors()  # as a process that has not read this page yet
+    read_many = RedisCache.get_many
+
+    def read_then_changed_by_another_app_server(cache, keys, *args, **kwargs):
+        found = read_many(cache, keys, *args, **kwargs)
+        retitle_unseen(article, "Healing after SMP, revised")
+        another_app_server.set(version_key_of(url), pickle.dumps("a version given by another app server"))
+        return found
+
+    monkeypatch.setattr(RedisCache, "get_many", read_then_changed_by_another_app_server)
+    assert "Healing after SMP, revised" not in page(url).content.decode()  # as it was when read
+    monkeypatch.undo()
+
+    response = page(url)
+    assert response["X-Page-Cache"] == "miss"
+    assert "Healing after SMP, revised" in response.content.decode()
 
 
 def test_after_redis_is_flushed_no_page_is_served_from_memory(another_app_server):

@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from articles.markdown import render_markdown, render_markdown_with_headings
 from articles.models import Article, RelatedArticle, SideEffect, Topic, article_pages_changed
 from articles.related import RelatedIndex, rank_and_store
-from comments.models import Comment
+from comments.models import Comment, recount_approved_comments
 from comments.moderation import HELD_REASON, HONEYPOT_REASON, blocked_phrase_reason, too_fast_reason
 
 DEMO_PREFIX = "demo-"
@@ -202,6 +202,22 @@ USER_AGENTS = [
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Mobile Safari/537.36",
 ]
+
+
+def insert_rows(model, objects):
+    """Insert `objects` without save() or signals: on PostgreSQL with COPY (a million comments
+    in a fraction of the time INSERTs take, and nothing else done: the caller keeps what the
+    manager's bulk_create would, such as comment counts), elsewhere with bulk_create."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for instance in objects:
+            row = [field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields]
+            copy.write_row(row)
 
 
 def batched(iterable, size):
@@ -450,11 +466,14 @@ class Command(BaseCommand):
         done = 0
         for batch in batched(self.comment_rows(rng, article_rows, counts), batch_size):
             with transaction.atomic():
-                Comment.objects.bulk_create(batch)
+                insert_rows(Comment, batch)
             for comment in batch:
                 created[comment.status] += 1
             done += len(batch)
             self.progress("comments", done, total)
+        # The count each article stores (comments.models), which inserts in bulk do not keep.
+        for chunk in batched([pk for pk, _slug, _published in article_rows], 1000):
+            recount_approved_comments(chunk)
         return created
 
     def comment_rows(self, rng, article_rows, counts):
