@@ -1405,8 +1405,9 @@ def render(cfg, info, report, servers, run_seconds):
         f"| article, cached (embedded default: local memory, versions file; SQLite) | "
         f"{in_process['embedded_cached']:.2f} |",
         f"| article, uncached (`PAGE_CACHE_SECONDS=0`) | {in_process['uncached']:.2f} |",
-        f"| of a cached article: its one Redis round trip alone (`cache.get_many` of the page and "
-        f"its two versions) | {in_process['round_trip']:.2f} |",
+        "| of a cached article: the Redis round trip its hit no longer makes, the copies being kept in "
+        "process memory (`cache.get_many` of the page and its two versions) | "
+        f"{in_process['round_trip']:.2f} |",
         "",
         "### Profile of the uncached article view",
         "",
