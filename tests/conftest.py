@@ -6,8 +6,9 @@ from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from articles import missing_paths
-from tests.caches import empty_caches
+from tests.caches import empty_caches, redis_caches
 from tests.factories import ArticleFactory, AuthorFactory, UserFactory
+from tests.servers import RedisServer
 
 # In CI (CI=true) property-based tests draw the same examples every run, so a red build
 # is always reproducible; locally they explore new examples each time.
@@ -60,6 +61,18 @@ def no_missing_paths_writer():
 def empty_missing_paths_tally(monkeypatch):
     """Each test counts its own missing paths, none carried over from the test before."""
     monkeypatch.setattr(missing_paths, "tally", missing_paths.Tally())
+
+
+@pytest.fixture
+def persistent_redis(tmp_path, settings):
+    """A Redis of the test's own that keeps its data on disk, as the site's page cache."""
+    redis = RedisServer(tmp_path)
+    redis.start()
+    settings.CACHES = redis_caches(redis.url)
+    settings.PAGE_CACHE_VERSIONS_FILE = None  # as settings.py has it with a Redis
+    settings.PAGE_CACHE_RETRY_SECONDS = 60  # the background retry stays out of these tests
+    yield redis
+    redis.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pagecache.models import MissedInvalidation
 from pagecache.store import page_cache
 from tests.caches import redis_caches
 from tests.factories import ArticleFactory, comment_form_data
-from tests.servers import AppServer, Browser, RedisServer, SilentServer
+from tests.servers import AppServer, Browser, SilentServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,17 +35,6 @@ def cached_page_keys():
 
 
 # A cache that restarts with its old data -------------------------------------------------------
-
-
-@pytest.fixture
-def persistent_redis(tmp_path, settings):
-    redis = RedisServer(tmp_path)
-    redis.start()
-    settings.CACHES = redis_caches(redis.url)
-    settings.PAGE_CACHE_VERSIONS_FILE = None  # as settings.py has it with a Redis
-    settings.PAGE_CACHE_RETRY_SECONDS = 60  # the background retry stays out of these tests
-    yield redis
-    redis.stop()
 
 
 def restart_as_another_process(redis):

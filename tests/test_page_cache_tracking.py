@@ -25,20 +25,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def redis_server(tmp_path, settings):
-    server = RedisServer(tmp_path)
-    server.start()
-    settings.CACHES = redis_caches(server.url)
-    settings.PAGE_CACHE_VERSIONS_FILE = None  # as settings.py has it with a Redis
-    settings.PAGE_CACHE_RETRY_SECONDS = 60
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def another_app_server(redis_server):
+def another_app_server(persistent_redis):
     """A connection to the same Redis that is not this process's page cache."""
-    client = redis_py.Redis.from_url(redis_server.url)
+    client = redis_py.Redis.from_url(persistent_redis.url)
     yield client
     client.close()
 
