@@ -42,6 +42,7 @@ from django.dispatch import receiver
 from redis.exceptions import ResponseError
 
 from pagecache import outages
+from pagecache.backends import Sizes
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,9 @@ class Mirror:
         self.prefix = cache.make_key(prefix)
         self.max_bytes = max_bytes
         self.lock = threading.Lock()
-        self.values = OrderedDict()  # made key: (value, expires, bytes)
+        self.values = OrderedDict()  # made key: (value, expires), least recently used first
+        self.sizes = Sizes()  # their bytes, as the local-memory page cache counts its own
         self.made_keys = {}
-        self.bytes = 0
         self.changes = 0  # pushes received (and resets): a read that met one is not kept
         self.pid = None
         self.listener = self.tracker = None
@@ -111,21 +112,19 @@ class Mirror:
                 self.put(self.made_key(key), value, expires)
 
     def put(self, made_key, value, expires):
-        size = entry_bytes(value)
-        self.drop(made_key)
-        self.values[made_key] = (value, expires, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes and len(self.values) > 1:
+        self.values.pop(made_key, None)
+        self.values[made_key] = (value, expires)
+        self.sizes.put(made_key, entry_bytes(value))
+        while self.sizes.total > self.max_bytes and len(self.values) > 1:
             self.drop(next(iter(self.values)))
 
     def drop(self, made_key):
-        kept = self.values.pop(made_key, None)
-        if kept is not None:
-            self.bytes -= kept[2]
+        self.values.pop(made_key, None)
+        self.sizes.drop(made_key)
 
     def forget(self):
         self.values.clear()
-        self.bytes = 0
+        self.sizes.clear()
         self.changes += 1
 
     def made_key(self, key):
@@ -155,13 +154,11 @@ class Mirror:
                 self.connect()
             if self.tracker.can_read(0):
                 raise ConnectionError("the tracking connection was closed")
-            while self.listener.can_read(0):
-                self.received(self.listener.read_response())
+            self.drain()
             if time.monotonic() - self.checked >= check_seconds():
                 self.tracker.send_command("PING")
                 self.tracker.read_response()
-                while self.listener.can_read(0):  # pushes sent before the answer
-                    self.received(self.listener.read_response())
+                self.drain()  # the pushes sent before the answer
                 self.checked = time.monotonic()
             return True
         except ResponseError:
@@ -174,6 +171,11 @@ class Mirror:
             self.retry_at = time.monotonic() + RECONNECT_SECONDS
             logger.warning("Page cache: no invalidations from Redis; reading Redis until back", exc_info=True)
             return False
+
+    def drain(self):
+        """Apply every push the listening connection has received so far."""
+        while self.listener.can_read(0):
+            self.received(self.listener.read_response())
 
     def received(self, message):
         """A push from Redis: [b"message", channel, [keys]], keys None after a flush."""
@@ -191,7 +193,6 @@ class Mirror:
         """The listening connection (subscribed to the invalidations) and the one whose
         tracking is redirected to it, both new; everything kept before is dropped."""
         self.disconnect()
-        self.forget()
         pool = self.cache.client.get_client(write=False).connection_pool
         # RESP2, where the invalidations come as messages of a channel (redis-py may choose
         # RESP3, whose pushes it hands to handlers of its own).
@@ -209,7 +210,6 @@ class Mirror:
         )
         self.tracker.read_response()
         self.checked = time.monotonic()
-        self.doubts = outages.health.doubts
 
     def disconnect(self):
         for connection in (self.listener, self.tracker):
