@@ -7,7 +7,9 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
-        from articles import models, redirects, related, reviews
+        from articles import images, models, redirects, related, reviews
+        from images.models import Image
+        from images.usage import register
 
         # A side effect's save refreshes its article itself (SideEffect.save); its delete:
         post_delete.connect(
@@ -37,6 +39,10 @@ class ArticlesConfig(AppConfig):
         # ranked again when articles or their topics change (articles.related).
         redirects.connect_signals()
         related.connect_signals()
+        # Images of the library: an edit refreshes the articles that show it, and the
+        # library lists them as where it is used.
+        post_save.connect(images.image_changed, sender=Image, dispatch_uid="image-changed")
+        register(images.articles_showing)
 
     def get_proxies_of(self, model):
         from django.apps import apps

@@ -122,6 +122,17 @@ def article_json_ld(request, article):
         "author": [person_or_organization(request, author) for author in article.byline] or publisher,
         "publisher": publisher,
     }
+    image = article.image_outline.get("preview")
+    if image:
+        data["image"] = {
+            "@type": "ImageObject",
+            "url": request.build_absolute_uri(image["url"]),
+            "contentUrl": request.build_absolute_uri(image["url"]),
+            "width": image["width"],
+            "height": image["height"],
+            "encodingFormat": image["type"],
+            **({"caption": image["alt"]} if image["alt"] else {}),
+        }
     review = article.editorial_outline.get("review")
     if review:
         data["reviewedBy"] = person_or_organization(request, review["reviewer"])

@@ -68,6 +68,7 @@ class ArticleDetailView(DetailView):
         context["is_preview"] = not article.is_published
         context["related_articles"] = related_articles(article)
         context["json_ld"] = article_json_ld(self.request, article)
+        context["preview_image"] = preview_image(self.request, article)
         return context
 
     def render_to_response(self, context, **response_kwargs):
@@ -76,6 +77,12 @@ class ArticleDetailView(DetailView):
             # A draft must never sit in a browser or proxy cache where a reader could find it.
             add_never_cache_headers(response)
         return response
+
+
+def preview_image(request, article):
+    """The featured image as link previews show it, with its absolute address, or None."""
+    preview = article.image_outline.get("preview")
+    return {**preview, "absolute_url": request.build_absolute_uri(preview["url"])} if preview else None
 
 
 @method_decorator(cache_for_readers, name="get")

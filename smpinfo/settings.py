@@ -129,8 +129,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5's CSS and JS as static files
     # The project's apps, each importing only those below it:
-    # smpinfo -> comments -> articles -> pagecache -> Django.
+    # smpinfo -> comments -> articles -> images -> pagecache -> Django.
     "pagecache",
+    "images",
     "articles",
     "comments",
     "smpinfo",
@@ -337,6 +338,36 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploaded images (the images app): on local disk under MEDIA_ROOT by default, served by
+# the site at /media/; with AWS_STORAGE_BUCKET_NAME, in S3-compatible object storage
+# through django-storages, which every app server shares. The site still serves them at
+# /media/ (a private bucket works) unless MEDIA_URL names the bucket's or a CDN's address.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = env("MEDIA_URL", "/media/")
+if not MEDIA_URL.endswith("/"):
+    raise ImproperlyConfigured(f"MEDIA_URL must end with a slash; got {MEDIA_URL!r}.")
+if env("AWS_STORAGE_BUCKET_NAME"):
+    # Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or any other way
+    # boto3 finds them); AWS_S3_ENDPOINT_URL points at a non-Amazon service (MinIO, R2, ...).
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "location": env("AWS_LOCATION", ""),
+            "default_acl": None,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+# Limits of an upload, and the widths its renditions are made at (never wider than it).
+IMAGES_MAX_UPLOAD_MB = env_int("IMAGES_MAX_UPLOAD_MB", 20, minimum=1)
+IMAGES_MAX_PIXELS = env_int("IMAGES_MAX_PIXELS", 50_000_000, minimum=1_000_000)
+IMAGES_WIDTHS = [int(width) for width in env_list("IMAGES_WIDTHS", "480,960,1600")]
+# An upload up to the limit is held in memory, read once by the checks and the renditions.
+FILE_UPLOAD_MAX_MEMORY_SIZE = IMAGES_MAX_UPLOAD_MB * 1_000_000 + 1
 
 # Forms.
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

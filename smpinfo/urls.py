@@ -1,5 +1,6 @@
 """Root URLs: each app owns its pages; this file only wires them together."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,5 +14,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("comments.urls")),
+    *(
+        [path(settings.MEDIA_URL.lstrip("/"), include("images.urls"))]
+        if settings.MEDIA_URL.startswith("/")
+        else []
+    ),
     path("", include("articles.urls")),
 ]

@@ -31,6 +31,12 @@ def plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path_factory):
+    """Uploaded images go to a folder of the test's own, never the checkout's media/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

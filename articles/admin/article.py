@@ -15,6 +15,7 @@ from reversion_compare.admin import CompareVersionAdmin
 
 from articles.admin.changelists import LenientChangeListMixin, as_id
 from articles.citations import citation_problems
+from articles.images import consent_refusal, image_ids_shown, inline_image_ids, without_consent
 from articles.models import (
     Article,
     ArticleAuthor,
@@ -90,8 +91,9 @@ class ReferenceFormSet(OptionalInlineFormSet):
 class SideEffectInline(admin.StackedInline):
     model = SideEffect
     extra = 0
-    fields = [("name", "order"), ("frequency", "duration"), "description", "cause", "advice"]
+    fields = [("name", "order"), ("frequency", "duration"), "description", "image", "cause", "advice"]
     ordering = ["order", "pk"]
+    raw_id_fields = ["image"]
 
 
 class AuthorLinkInline(admin.TabularInline):
@@ -141,6 +143,7 @@ class ArticleAdminForm(forms.ModelForm):
             "slug",
             "summary",
             "body",
+            "featured_image",
             "topics",
             "status",
             "published_at",
@@ -162,6 +165,12 @@ class ArticleAdminForm(forms.ModelForm):
                 )
             else:
                 refusal = publication_refusal(self.instance)
+            if refusal:
+                self.add_error("status", refusal)
+        if cleaned.get("status") == Article.Status.PUBLISHED:
+            featured = cleaned.get("featured_image")
+            shown = {int(ref) for ref in inline_image_ids(cleaned.get("body")) if ref.isdigit()}
+            refusal = consent_refusal(without_consent(shown | ({featured.pk} if featured else set())))
             if refusal:
                 self.add_error("status", refusal)
         return cleaned
@@ -218,10 +227,12 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
     search_fields = ["title", "summary", "body"]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["topics"]
+    # The image's number, with the library's list (thumbnails, search) a click away.
+    raw_id_fields = ["featured_image"]
     date_hierarchy = "published_at"
     readonly_fields = ["author", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body", "topics"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "featured_image", "topics"]}),
         ("Publication", {"fields": ["status", "published_at", "author", "created_at", "updated_at"]}),
         ("Comments", {"fields": ["comments_open", "comments_close_at"]}),
     ]
@@ -263,10 +274,13 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
     def publish_articles(self, request, queryset):
         refused = []
         publishable = []
+        unconsented = []
         for article in queryset.filter(status=Article.Status.DRAFT):
             refusal = publication_refusal(article)
             if refusal:
                 refused.append(article.title)
+            elif without_consent(set(article.image_links.values_list("image_id", flat=True))):
+                unconsented.append(article.title)
             else:
                 publishable.append(article.pk)
         # A draft written weeks ago is published now; a scheduled date is kept.
@@ -282,6 +296,14 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
             self.message_user(
                 request,
                 f"Not published, because no approved medical review saw their current content: {titles}.",
+                messages.ERROR,
+            )
+        if unconsented:
+            titles = ", ".join(f"“{title}”" for title in unconsented)
+            self.message_user(
+                request,
+                f"Not published, because they show a person whose consent is not recorded: {titles}. "
+                "Record it in the image library first.",
                 messages.ERROR,
             )
 
@@ -352,6 +374,14 @@ class ArticleAdmin(LenientChangeListMixin, CompareVersionAdmin):
                     messages.WARNING,
                 )
         article = form.instance
+        if article.status == Article.Status.PUBLISHED:
+            # A side effect's image may show a person: checked once the side effects are saved.
+            refusal = consent_refusal(without_consent(image_ids_shown(article, article.side_effects.all())))
+            if refusal:
+                Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+                article.status = Article.Status.DRAFT
+                self.message_user(request, f"Saved as a draft, not published. {refusal}", messages.ERROR)
+                return
         if getattr(form, "publishes", False) and settings.ARTICLES_REVIEW_REQUIRED:
             article.refresh_from_db(fields=["content_digest"])
             if publication_refusal(article):

@@ -7,8 +7,8 @@ database they are created here first for the apps these migrations need.
 from django.contrib.auth.management import create_permissions
 
 
-def ensure_permissions(apps):
-    for app_label in ("auth", "contenttypes", "articles"):
+def ensure_permissions(apps, app_labels=("auth", "contenttypes", "articles")):
+    for app_label in app_labels:
         app_config = apps.get_app_config(app_label)
         previous = getattr(app_config, "models_module", None)
         app_config.models_module = previous or True  # create_permissions skips apps without models

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import reversion
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.core.exceptions import ValidationError
 from django.core.signals import setting_changed
 from django.db import connection, models
 from django.db.models import (
@@ -35,8 +36,11 @@ from django.utils.text import slugify
 from reversion.models import Version
 
 from articles.citations import cite_references
+from articles.images import check_inline_images, image_ids_shown
 from articles.markdown import render_markdown, render_markdown_with_headings
 from articles.once import OncePerBlock
+from images.markup import figure_html, picture_html, preview_outline
+from images.models import THUMBNAIL_SIZES
 from pagecache import pages_changed
 
 logger = logging.getLogger(__name__)
@@ -47,7 +51,9 @@ CONTENT_TEMPLATE = "articles/_article_content.html"
 HEADER_TEMPLATE = "articles/_article_header.html"
 REFERENCES_TEMPLATE = "articles/_references.html"
 # What a list of articles shows of each: see ArticleQuerySet.for_list().
-LIST_FIELDS = ["title", "slug", "summary", "published_at", "updated_at", "reading_minutes", "byline"]
+LIST_FIELDS = [
+    "title", "slug", "summary", "published_at", "updated_at", "reading_minutes", "byline", "image_outline",
+]  # fmt: skip
 
 # The page-cache scope of every reader page that shows articles (settings.PAGE_CACHE_SCOPES):
 # lists, feeds, the sitemap and each article page's "related articles".
@@ -242,7 +248,8 @@ def content_part_lookups():
     from articles.models.editorial import ArticleAuthor, Reference, Review
 
     return [
-        "side_effects",
+        "featured_image",
+        Prefetch("side_effects", queryset=SideEffect.objects.select_related("image")),
         Prefetch("references", queryset=Reference.objects.select_related("side_effect")),
         Prefetch("author_links", queryset=ArticleAuthor.objects.select_related("author")),
         Prefetch(
@@ -313,6 +320,7 @@ DERIVED_FIELDS = [
     "side_effect_outline",
     "topic_outline",
     "related_terms",
+    "image_outline",
 ]
 # Ranked among other articles by articles.related, not from the article alone.
 RELATED_FIELDS = ["related_outline"]
@@ -399,6 +407,15 @@ class Article(models.Model):
         blank=True,
         help_text="Optional: the thread closes by itself at this moment.",
     )
+    featured_image = models.ForeignKey(
+        "images.Image",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="featured_on",
+        help_text="Shown at the top of the article, as its thumbnail in lists and search results, "
+        "and in link previews when the page is shared.",
+    )
 
     # Kept up to date by refresh_derived_fields() whenever the article or a side effect changes.
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
@@ -422,6 +439,9 @@ class Article(models.Model):
     # articles as the page lists them, ranked when articles change (articles.related).
     topic_outline = models.JSONField(editable=False, default=list)
     related_outline = models.JSONField(editable=False, default=list)
+    # The featured image as lists show it (`thumbnail`, <picture> markup) and as link previews
+    # and structured data describe it (`preview`: url, width, height, type, alt); {} without one.
+    image_outline = models.JSONField(editable=False, default=dict)
     # The words of the title and summary that related articles are ranked by (articles.related).
     related_terms = models.JSONField(editable=False, default=list)
     # How many approved comments the thread has: written only by the comments app, whenever
@@ -454,6 +474,12 @@ class Article(models.Model):
 
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        try:
+            check_inline_images(self.body)
+        except ValidationError as error:
+            raise ValidationError({"body": error}) from None
 
     @property
     def last_changed_at(self):
@@ -522,6 +548,7 @@ class Article(models.Model):
             default=Value(now),
         )
         Article.objects.filter(pk=self.pk).update(**fields)
+        ArticleImage.link(self, image_ids_shown(self, parts.side_effects))
 
     def content_parts(self):
         """What the page shows besides the article's own fields: from the rows prefetched
@@ -562,7 +589,18 @@ class Article(models.Model):
                 "content_changed": review.content_digest != digest,
                 "next_review_due": review.reviewed_at + review_interval(),
             }
+        featured = self.featured_image if self.featured_image_id else None
+        for effect in parts.side_effects:
+            effect.image_html = (
+                figure_html(effect.image) if effect.image_id and effect.image.renditions else ""
+            )
         return {
+            "image_outline": {
+                "thumbnail": picture_html(featured, sizes=THUMBNAIL_SIZES, largest_width=480),
+                "preview": preview_outline(featured),
+            }
+            if featured and featured.renditions
+            else {},
             "search_document": document,
             "reading_minutes": max(1, math.ceil(len(document.split()) / WORDS_PER_MINUTE)),
             "content_html": render_to_string(
@@ -570,6 +608,9 @@ class Article(models.Model):
                 {
                     "article": self,
                     "body_html": citations.body_html,
+                    "featured_image_html": figure_html(featured, priority=True)
+                    if featured and featured.renditions
+                    else "",
                     "side_effects": parts.side_effects,
                     "references": citations.entries,
                 },
@@ -660,6 +701,14 @@ class SideEffect(models.Model):
     order = models.PositiveIntegerField(
         default=0, help_text="Side effects are shown from the lowest number to the highest."
     )
+    image = models.ForeignKey(
+        "images.Image",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="side_effects_showing",
+        help_text="Optional: a picture of it, shown in its section with its caption.",
+    )
 
     objects = SideEffectQuerySet.as_manager()
 
@@ -680,6 +729,12 @@ class SideEffect(models.Model):
 
     def get_absolute_url(self):
         return f"{self.article.get_absolute_url()}#{self.anchor}"
+
+    def clean(self):
+        try:
+            check_inline_images(self.description)
+        except ValidationError as error:
+            raise ValidationError({"description": error}) from None
 
     def outline(self):
         """What the article's structured data says about this side effect: its facts in one
@@ -715,3 +770,31 @@ def article_part_changed(sender, instance, origin=None, **kwargs):
     if origin is not None and deleted_with_its_article(origin):
         return
     Article.objects.filter(pk=instance.article_id).refresh_derived_fields()
+
+
+class ArticleImage(models.Model):
+    """An image an article's page shows (featured, a side effect's, or embedded in the text),
+    stored when the article's content is: what the image library lists as "used on", and
+    what keeps a shown image from being deleted."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="image_links")
+    image = models.ForeignKey("images.Image", on_delete=models.PROTECT, related_name="article_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "image"], name="article_image_unique")]
+        verbose_name = "image shown"
+
+    def __str__(self):
+        return f"{self.image} on “{self.article}”"
+
+    @classmethod
+    def link(cls, article, image_ids):
+        """Record that `article` shows exactly the images `image_ids` (those that exist)."""
+        linked = set(cls.objects.filter(article=article).values_list("image_id", flat=True))
+        if linked == image_ids:
+            return
+        cls.objects.filter(article=article).exclude(image_id__in=image_ids).delete()
+        from images.models import Image
+
+        existing = set(Image.objects.filter(pk__in=image_ids - linked).values_list("pk", flat=True))
+        cls.objects.bulk_create([cls(article=article, image_id=pk) for pk in existing], ignore_conflicts=True)
