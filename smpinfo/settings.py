@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import dj_email_url
@@ -450,13 +451,16 @@ TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", 0)
 TRUSTED_PROXY_ADDRESSES = proxy_networks(env("FORWARDED_ALLOW_IPS"))
 
 # Content-Security-Policy: scripts and styles only from our own static files; no inline
-# script anywhere. Inline styles stay allowed for the Django admin's widgets.
+# script anywhere. Images also from MEDIA_URL's host when it names one (a bucket or a CDN).
+_media = urlsplit(MEDIA_URL)
+MEDIA_ORIGINS = [f"{_media.scheme}://{_media.netloc}"] if _media.netloc else []
+# Inline styles stay allowed for the Django admin's widgets.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, "'unsafe-inline'"],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *MEDIA_ORIGINS],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

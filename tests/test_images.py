@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.management import call_command
 from PIL import Image as Pillow
 from PIL import ImageSequence
 
@@ -608,3 +609,15 @@ def test_article_image_links_follow_the_content(client):
     article.save()
 
     assert not ArticleImage.objects.exists()
+
+
+def test_deploy_refresh_renders_embedded_images_again_from_the_current_templates(client):
+    article, _featured, (inline,) = article_with_images()
+    # As after a deploy that changed how pictures are written: stored content of another template.
+    Image.objects.filter(pk=inline.pk).update(alt_text="Written by the new template")
+    Article.objects.filter(pk=article.pk).update(content_revision="older")
+
+    call_command("refresh_article_content", stdout=io.StringIO())
+
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert 'alt="Written by the new template"' in page

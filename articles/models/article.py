@@ -39,7 +39,7 @@ from articles.citations import cite_references
 from articles.images import check_inline_images, image_ids_shown
 from articles.markdown import render_markdown, render_markdown_with_headings
 from articles.once import OncePerBlock
-from images.markup import figure_html, picture_html, preview_outline
+from images.markup import FIGURE_TEMPLATE, PICTURE_TEMPLATE, figure_html, picture_html, preview_outline
 from images.models import THUMBNAIL_SIZES
 from pagecache import pages_changed
 
@@ -231,13 +231,13 @@ OUTLINE_FORMAT = 3
 @lru_cache(maxsize=1)
 def content_revision():
     """A digest of the templates that Article.content_html and header_html are rendered
-    with, and of the OUTLINE_FORMAT of the outlines stored beside them.
+    with (images' included), and of the OUTLINE_FORMAT of the outlines stored beside them.
 
     An article whose stored content was rendered by another version of the templates or
     outlines (a deploy changed them) is rendered again by `manage.py refresh_article_content`.
     """
     digest = hashlib.sha256()
-    for name in (CONTENT_TEMPLATE, HEADER_TEMPLATE, REFERENCES_TEMPLATE):
+    for name in (CONTENT_TEMPLATE, HEADER_TEMPLATE, REFERENCES_TEMPLATE, PICTURE_TEMPLATE, FIGURE_TEMPLATE):
         digest.update(get_template(name).template.source.encode())
     digest.update(f"outline format {OUTLINE_FORMAT}".encode())
     return digest.hexdigest()[:16]
