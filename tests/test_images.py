@@ -1,6 +1,7 @@
 """The image library: uploads checked and cleaned, renditions made at upload, pictures on
 reader pages from stored markup, and what may not be done with an image a page shows."""
 
+import html
 import io
 import json
 import os
@@ -9,6 +10,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import feedparser
 import pytest
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
@@ -621,3 +623,16 @@ def test_deploy_refresh_renders_embedded_images_again_from_the_current_templates
 
     page = client.get(article.get_absolute_url()).content.decode()
     assert 'alt="Written by the new template"' in page
+
+
+def test_full_content_feed_gives_images_absolute_addresses(client):
+    _article, featured, _ = article_with_images(inline=0)
+
+    response = client.get("/feed/atom/")
+
+    assert not feedparser.parse(response.content).bozo
+    content = html.unescape(response.content.decode())  # the entry's HTML, as readers get it
+    largest = featured.largest()["name"]
+    assert f'src="http://testserver/media/{largest}"' in content
+    assert 'srcset="http://testserver/media/images/' in content
+    assert 'srcset="/media/' not in content and 'src="/media/' not in content
