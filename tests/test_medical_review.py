@@ -211,6 +211,7 @@ def test_reviewers_group_may_read_articles_and_add_reviews_only():
         "view_reference",
         "view_review",
         "view_topic",
+        "view_image",
         "add_review",
     }
 
