@@ -654,3 +654,14 @@ def test_editors_keep_the_image_library_and_moderators_only_see_it(moderator_cli
     assert moderator_client.get(UPLOAD_URL).status_code == 403
     moderator_client.post(f"/admin/images/image/{image.pk}/change/", {"alt_text": "Changed"})
     assert Image.objects.get(pk=image.pk).alt_text != "Changed"
+
+
+def test_a_new_media_url_is_rendered_into_every_article_at_the_next_deploy(client, settings):
+    article, featured, _ = article_with_images(inline=1)
+
+    settings.MEDIA_URL = "https://images.example.org/smp/"
+    call_command("refresh_article_content", stdout=io.StringIO())
+
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert f'src="https://images.example.org/smp/{featured.largest()["name"]}"' in page
+    assert 'srcset="/media/' not in page and 'src="/media/' not in page

@@ -231,7 +231,8 @@ OUTLINE_FORMAT = 3
 @lru_cache(maxsize=1)
 def content_revision():
     """A digest of the templates that Article.content_html and header_html are rendered
-    with (images' included), and of the OUTLINE_FORMAT of the outlines stored beside them.
+    with (images' included), of the OUTLINE_FORMAT of the outlines stored beside them, and
+    of MEDIA_URL, which the stored pictures' addresses start with.
 
     An article whose stored content was rendered by another version of the templates or
     outlines (a deploy changed them) is rendered again by `manage.py refresh_article_content`.
@@ -240,6 +241,7 @@ def content_revision():
     for name in (CONTENT_TEMPLATE, HEADER_TEMPLATE, REFERENCES_TEMPLATE, PICTURE_TEMPLATE, FIGURE_TEMPLATE):
         digest.update(get_template(name).template.source.encode())
     digest.update(f"outline format {OUTLINE_FORMAT}".encode())
+    digest.update(f"images at {settings.MEDIA_URL}".encode())  # the addresses of stored pictures
     return digest.hexdigest()[:16]
 
 
@@ -288,7 +290,7 @@ def content_parts_digest(article, side_effects, references):
 
 @receiver(setting_changed)
 def forget_content_revision(setting, **kwargs):
-    if setting == "TEMPLATES":
+    if setting in ("TEMPLATES", "MEDIA_URL"):
         content_revision.cache_clear()
 
 
