@@ -12,13 +12,16 @@ from django.test import Client
 
 from articles.models import Article
 from tests.factories import (
+    ArticleFactory,
     AuthorFactory,
     CommentFactory,
     ReferenceFactory,
     ReviewFactory,
+    SideEffectFactory,
     UserFactory,
     comment_form_data,
 )
+from tests.pictures import library_image, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +43,32 @@ def site(reviewer):
     return article
 
 
+@pytest.fixture
+def illustrated(site):
+    """An article with a featured image, an image embedded as a figure of its own and one
+    within a sentence, and a side effect's image; the home page and search show its thumbnail."""
+    featured = library_image(
+        2000,
+        1333,
+        alt_text="Hairline after the second session",
+        caption="Two weeks on",
+        credit="Photo: the clinic, CC BY 4.0",
+    )
+    inline = library_image(1200, 800, alt_text="Pigment dots up close", caption="The dots at the temple")
+    within = library_image(600, 400, alt_text="", decorative=True)
+    article = ArticleFactory(
+        title="A healed hairline, in pictures",
+        slug="a-healed-hairline-in-pictures",
+        summary="What the ink looks like once healed.",
+        body=f"The pigment settles.\n\n![](image:{inline.pk})\n\n"
+        f"Seen closer ![ink dots under a lens](image:{within.pk}) they are separate.",
+        featured_image=featured,
+    )
+    SideEffectFactory(article=article, name="Redness", image=library_image(900, 600, alt_text="Redness"))
+    article.save()
+    return article, featured
+
+
 def browser(*groups, superuser=False):
     user = UserFactory(username=f"v-{'-'.join(groups) or 'root'}", is_staff=True, is_superuser=superuser,
                        groups=list(groups))  # fmt: skip
@@ -48,14 +77,16 @@ def browser(*groups, superuser=False):
     return client
 
 
-def pages(site):
+def pages(site, illustrated):
     article_admin = f"/admin/articles/article/{site.pk}"
+    illustrated_article, featured_image = illustrated
     readers = Client()
     editor, moderator, reviewer = browser("Editors"), browser("Moderators"), browser("Reviewers")
     return {
         "home": (readers, "/"),
         "article": (readers, site.get_absolute_url()),
         "article with comment form": (readers, "/articles/what-is-scalp-micropigmentation/"),
+        "article with images": (readers, illustrated_article.get_absolute_url()),
         "author": (readers, "/authors/sam-writer/"),
         "search": (readers, "/search/?q=ink"),
         "topics": (readers, "/topics/"),
@@ -72,6 +103,14 @@ def pages(site):
         "site page add (editor)": (editor, "/admin/articles/sitepage/add/"),
         "topic list (editor)": (editor, "/admin/articles/topic/"),
         "topic add (editor)": (editor, "/admin/articles/topic/add/"),
+        "image library (editor)": (editor, "/admin/images/image/"),
+        "image upload (editor)": (editor, "/admin/images/image/add/"),
+        "image change (editor)": (editor, f"/admin/images/image/{featured_image.pk}/change/"),
+        "article with images change (editor)": (
+            editor,
+            f"/admin/articles/article/{illustrated_article.pk}/change/",
+        ),
+        "image library (reviewer)": (reviewer, "/admin/images/image/"),
         "comment queue (moderator)": (moderator, "/admin/comments/comment/?status=all"),
         "article change (moderator)": (moderator, f"{article_admin}/change/"),
         "review add (reviewer)": (reviewer, f"/admin/articles/review/add/?article={site.pk}"),
@@ -83,6 +122,9 @@ def answers_to_forms():
     """{name: (expected status, response)} of the pages a form sent back answers with."""
     open_article = Article.objects.get(slug="what-is-scalp-micropigmentation")
     reader = Client()
+    refused_upload = {
+        "upload": upload(b"GIF89a not really a picture", name="scan.gif", content_type="image/gif")
+    }
     invalid_comment = comment_form_data(open_article, author_name="", author_email="not an email", body="")
     return {
         "comment form shown again with errors": (
@@ -93,14 +135,23 @@ def answers_to_forms():
             200,
             Client().post("/admin/login/?next=/admin/", {"username": "nobody", "password": "wrong"}),
         ),
+        "image upload refused (editor)": (
+            200,
+            browser("Editors").post("/admin/images/image/add/", {**refused_upload, "alt_text": ""}),
+        ),
     }
 
 
-def test_reader_and_admin_pages_are_valid_html(site, tmp_path):
+def test_reader_and_admin_pages_are_valid_html(site, illustrated, tmp_path):
     assert shutil.which("java"), "the Nu Html Checker needs Java"
     assert VNU_JAR.exists(), "vnu-jar is missing: `make test` installs it (npm ci)"
-    answers = {name: ((200, 404), client.get(url)) for name, (client, url) in pages(site).items()}
+    answers = {
+        name: ((200, 404), client.get(url)) for name, (client, url) in pages(site, illustrated).items()
+    }
     answers.update({name: ((status,), response) for name, (status, response) in answers_to_forms().items()})
+    for name, (_, response) in answers.items():
+        if "image" in name:  # none of them may be a 404 page validated in its place
+            assert response.status_code == 200, (name, response.status_code)
     files = {}
     for name, (statuses, response) in answers.items():
         assert response.status_code in statuses, (name, response.status_code)

@@ -3,12 +3,16 @@ first, and every page has a heading of the first level."""
 
 import io
 import json
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 
-from tests.factories import ArticleFactory
+from tests.e2e.conftest import log_in
+from tests.factories import ArticleFactory, SideEffectFactory, UserFactory
+from tests.pictures import library_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,6 +26,41 @@ def open_article_path():
     return ArticleFactory(comments_open=True, side_effects=2).get_absolute_url()
 
 
+def article_with_images():
+    """An article with a featured image, a figure in its text, a decorative picture within a
+    sentence and a side effect's image."""
+    featured = library_image(
+        1800,
+        1200,
+        alt_text="Hairline after the second session",
+        caption="Two weeks on",
+        credit="Photo: the clinic, CC BY 4.0",
+    )
+    figure = library_image(1200, 800, alt_text="Pigment dots up close", caption="The dots at the temple")
+    decorative = library_image(600, 400, alt_text="", decorative=True)
+    article = ArticleFactory(
+        title="A healed hairline, in pictures",
+        summary="What the ink looks like once healed.",
+        body=f"The pigment settles.\n\n![](image:{figure.pk})\n\n"
+        f"Seen closer ![](image:{decorative.pk}) the dots are separate.",
+        featured_image=featured,
+    )
+    SideEffectFactory(article=article, name="Redness", image=library_image(900, 600, alt_text="Redness"))
+    article.save()
+    return article
+
+
+def article_with_images_path():
+    return article_with_images().get_absolute_url()
+
+
+def image_library_path():
+    """The library's list, with an image no page shows and a decorative one among them."""
+    article_with_images()
+    library_image(800, 600, alt_text="Not used on any page")
+    return "/admin/images/image/"
+
+
 PAGES = {
     "home": lambda: "/",
     "side-effects-article": lambda: "/articles/side-effects-of-scalp-micropigmentation/",
@@ -32,7 +71,20 @@ PAGES = {
     "topics-index": lambda: "/topics/",
     "topic-page": lambda: "/topics/side-effects-and-aftercare/",
     "admin-login": lambda: "/admin/login/",
+    "article-with-images": article_with_images_path,
+    "image-library": image_library_path,
+    "image-upload": lambda: "/admin/images/image/add/",
 }
+# Pages seen by an editor logged into the admin.
+EDITOR_PAGES = {"image-library", "image-upload"}
+
+
+def log_in_as_editor(page):
+    UserFactory(username="editor", is_staff=True, groups=["Editors"])
+    # The Editors' image permissions: a transactional test's flush removes them, and
+    # ensure_roles() does not grant them again.
+    import_module("articles.migrations.0015_image_permissions").grant_permissions(apps, None)
+    log_in(page, "editor")
 
 
 def describe(violations):
@@ -60,6 +112,8 @@ def test_page_has_no_serious_accessibility_violations(page_name, new_context, sc
     path = PAGES[page_name]()
     # bypass_csp: axe is injected as a script, which a Content-Security-Policy would refuse.
     page = new_context(bypass_csp=True).new_page()
+    if page_name in EDITOR_PAGES:
+        log_in_as_editor(page)
     response = page.goto(path)
     assert response.status == 200, f"{path} answered {response.status}"
     page.add_script_tag(path=str(AXE_SCRIPT))
