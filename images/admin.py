@@ -100,7 +100,7 @@ class ImageChangeList(ChangeList):
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "__str__", "caption", "size", "used_on", "consent", "uploaded_at"]
-    list_display_links = ["thumbnail", "__str__"]
+    list_display_links = ["__str__"]  # a decorative thumbnail has no text to name a link
     list_filter = ["decorative", "shows_person", "uploaded_at"]
     search_fields = ["alt_text", "caption", "credit", "original_name"]
     list_per_page = 50

@@ -197,6 +197,7 @@ def ensure_roles():
     reviewers = import_module("articles.migrations.0008_create_reviewers_and_editorial_permissions")
     reviewers.create_roles(apps, None)
     import_module("articles.migrations.0011_navigation_permissions").grant_permissions(apps, None)
+    import_module("articles.migrations.0015_image_permissions").grant_permissions(apps, None)
 
 
 def admin_article_form_data(article=None, **overrides):

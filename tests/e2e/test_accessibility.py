@@ -3,11 +3,9 @@ first, and every page has a heading of the first level."""
 
 import io
 import json
-from importlib import import_module
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 
 from tests.e2e.conftest import log_in
@@ -81,9 +79,6 @@ EDITOR_PAGES = {"image-library", "image-upload"}
 
 def log_in_as_editor(page):
     UserFactory(username="editor", is_staff=True, groups=["Editors"])
-    # The Editors' image permissions: a transactional test's flush removes them, and
-    # ensure_roles() does not grant them again.
-    import_module("articles.migrations.0015_image_permissions").grant_permissions(apps, None)
     log_in(page, "editor")
 
 

@@ -3,10 +3,8 @@ embeds the other in its text, and publishes it; a reader on a phone gets small r
 with the pictures' places kept while they load."""
 
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from images.models import Image
@@ -55,13 +53,6 @@ PICTURE_BOXES = """() => Array.from(document.querySelectorAll("main picture img"
     currentSrc: img.currentSrc,
   };
 })"""
-
-
-@pytest.fixture(autouse=True)
-def editors_keep_the_image_library(roles):
-    """The Editors' image permissions (a data migration of their own), which a transactional
-    test's flush removes and ensure_roles() does not grant again."""
-    import_module("articles.migrations.0015_image_permissions").grant_permissions(apps, None)
 
 
 def upload_image(editor, path, alt_text, caption="", credit=""):
