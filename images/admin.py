@@ -13,6 +13,10 @@ from images.markup import media_url, picture_html
 from images.models import THUMBNAIL_SIZES, Image
 from images.usage import pages_showing, pages_showing_each
 
+# What editors say of an image, on upload and afterwards (the file itself never changes).
+DESCRIPTION_FIELDS = ["alt_text", "decorative", "caption", "credit", "shows_person", "consent_date",
+                      "consent_reference"]  # fmt: skip
+
 
 class ImageUploadForm(forms.ModelForm):
     upload = forms.FileField(
@@ -23,16 +27,7 @@ class ImageUploadForm(forms.ModelForm):
 
     class Meta:
         model = Image
-        fields = [
-            "upload",
-            "alt_text",
-            "decorative",
-            "caption",
-            "credit",
-            "shows_person",
-            "consent_date",
-            "consent_reference",
-        ]
+        fields = ["upload", *DESCRIPTION_FIELDS]
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
@@ -62,15 +57,7 @@ class ImageUploadForm(forms.ModelForm):
 class ImageChangeForm(forms.ModelForm):
     class Meta:
         model = Image
-        fields = [
-            "alt_text",
-            "decorative",
-            "caption",
-            "credit",
-            "shows_person",
-            "consent_date",
-            "consent_reference",
-        ]
+        fields = DESCRIPTION_FIELDS
 
     def clean(self):
         cleaned = super().clean()
