@@ -16,6 +16,7 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from PIL import Image as Pillow
 from PIL import ImageSequence
+from reversion.models import Version
 
 from articles.models import Article, ArticleImage
 from images.models import Image
@@ -665,3 +666,23 @@ def test_a_new_media_url_is_rendered_into_every_article_at_the_next_deploy(clien
     page = client.get(article.get_absolute_url()).content.decode()
     assert f'src="https://images.example.org/smp/{featured.largest()["name"]}"' in page
     assert 'srcset="/media/' not in page and 'src="/media/' not in page
+
+
+def test_an_old_version_that_showed_a_since_deleted_image_opens_and_says_what_is_missing(editor_client):
+    gone = library_image(alt_text="Deleted later")
+    editor_client.post(
+        "/admin/articles/article/add/",
+        admin_article_form_data(featured_image=str(gone.pk), body=f"Text.\n\n![](image:{gone.pk})"),
+    )
+    article = Article.objects.get()
+    editor_client.post(
+        f"/admin/articles/article/{article.pk}/change/",
+        admin_article_form_data(article, featured_image="", body="Text."),
+    )
+    Image.objects.get(pk=gone.pk).delete()  # no page shows it any more
+    older = min(Version.objects.get_for_object(article), key=lambda version: version.pk)
+
+    response = editor_client.get(f"/admin/articles/article/{article.pk}/history/{older.pk}/")
+
+    assert response.status_code == 200
+    assert Article.objects.get(pk=article.pk).featured_image_id is None  # nothing restored by looking
