@@ -239,3 +239,74 @@ class SilentServer:
 
     def close(self):
         self.listener.close()
+
+
+class MotoServer:
+    """A real S3 API on this machine: moto's standalone server on a free port, for the
+    object-storage tests (django-storages and boto3 talk to it as to any S3-compatible
+    service). It keeps its buckets in memory: stopped, they are gone, as an unreachable
+    bucket is to the site."""
+
+    region = "us-east-1"
+    # moto accepts any keys; boto3 only needs some to sign its requests.
+    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self, seconds=20):
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise AssertionError(
+                    f"moto.server exited: {self.log.read().decode(errors='replace')[-2000:]}"
+                )
+            try:
+                # ListBuckets, unsigned: moto answers it once its S3 is up.
+                with urllib.request.urlopen(f"{self.url}/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"moto.server on port {self.port} did not answer in {seconds} s")
+
+    def client(self):
+        """A boto3 S3 client of this server, to create buckets and look at what the site stored."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=self.credentials["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.credentials["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def site_env(self, bucket):
+        """The environment that puts a site's uploaded files in `bucket` on this server."""
+        return {
+            **self.credentials,
+            "AWS_STORAGE_BUCKET_NAME": bucket,
+            "AWS_S3_ENDPOINT_URL": self.url,
+            "AWS_S3_REGION_NAME": self.region,
+        }
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.log.close()
