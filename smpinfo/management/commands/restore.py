@@ -1,4 +1,5 @@
-"""Replace the database's content with a backup made by `manage.py backup`."""
+"""Replace the database's content with a backup made by `manage.py backup`, and write the
+image files it carries back into the storage."""
 
 import sys
 
@@ -17,13 +18,18 @@ from smpinfo.backups import (
 
 class Command(BaseCommand):
     help = (
-        "Put back the site's content from a backup file made by `manage.py backup`: everything "
+        "Put back the site's content from a backup made by `manage.py backup`: everything "
         "in the database (articles, side effects, comments, accounts) is replaced by what the "
-        "backup holds. Asks for confirmation unless --yes is given."
+        "backup holds, and the image files it carries are written back into the storage. "
+        "Asks for confirmation unless --yes is given."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="The backup file, e.g. backups/smpinfo-20261125-163000.sqlite3.")
+        parser.add_argument(
+            "file",
+            help="The backup archive, e.g. backups/smpinfo-20261202-163000.tar (or an older, bare "
+            ".sqlite3 or .pgdump file).",
+        )
         parser.add_argument(
             "--yes",
             "--no-input",
@@ -38,9 +44,18 @@ class Command(BaseCommand):
         if not yes and not self.confirmed(file):
             self.stdout.write("Restore cancelled; the database was not changed.")
             return
-        restore(file)
+        restored_files = restore(file)
         self.stdout.write(self.style.SUCCESS(f"Restored {shown_path(file)}"))
         self.stdout.write(f"The database now holds {describe_counts(database_counts())}.")
+        if restored_files is None:
+            self.stdout.write(
+                "The backup is a database file alone: the stored image files were left as they are."
+            )
+        else:
+            written, present = restored_files
+            self.stdout.write(
+                f"{written:,} image file(s) written back to the storage, {present:,} already there."
+            )
         self.warn_about_migrations()
 
     def confirmed(self, path):
@@ -52,7 +67,7 @@ class Command(BaseCommand):
         name = connection.settings_dict["NAME"]
         self.stdout.write(
             f"This replaces everything in the database {name} (now {describe_counts(database_counts())}) "
-            f"with the content of {shown_path(path)}."
+            f"with the content of {shown_path(path)}, and writes the image files it carries into the storage."
         )
         return input("Type 'yes' to continue: ").strip().lower() == "yes"
 
