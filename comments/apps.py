@@ -23,6 +23,7 @@ class CommentsConfig(AppConfig):
         # Fail at startup, with a clear message, rather than on a reader's first comment.
         moderation_mode()
         parse_rate(settings.COMMENTS_RATE_LIMIT)
+        parse_rate(settings.COMMENTS_REPORT_RATE_LIMIT, "COMMENTS_REPORT_RATE_LIMIT")
 
         post_save.connect(comment_saved_or_deleted, sender=Comment, dispatch_uid="comment-pages-saved")
         post_delete.connect(comment_saved_or_deleted, sender=Comment, dispatch_uid="comment-pages-deleted")

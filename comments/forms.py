@@ -16,7 +16,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from comments.models import BODY_MAX_LENGTH, DUPLICATE_MESSAGE, Comment, normalize_email
+from comments.models import BODY_MAX_LENGTH, DUPLICATE_MESSAGE, Comment, CommentReport, normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -227,3 +227,15 @@ def blank_form_markup():
 def forget_blank_form_markup(setting, **kwargs):
     if setting in ("TEMPLATES", "CRISPY_TEMPLATE_PACK", "CRISPY_ALLOWED_TEMPLATE_PACKS"):
         blank_form_markup.cache_clear()
+
+
+class ReportForm(forms.Form):
+    """Why a reader reports a comment: one reason from a short list."""
+
+    reason = forms.ChoiceField(
+        label="What is wrong with this comment?",
+        choices=CommentReport.Reason.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        error_messages={"required": "Choose what is wrong with the comment.",
+                        "invalid_choice": "Choose one of the reasons listed."},
+    )  # fmt: skip

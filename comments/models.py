@@ -408,3 +408,35 @@ class CommentThread(Article):
         proxy = True
         verbose_name = "comment thread"
         ordering = ["-published_at", "-pk"]
+
+
+class CommentReport(models.Model):
+    """A reader's report of an approved comment. Enough of them (COMMENTS_REPORTS_TO_HOLD)
+    send the comment back to the moderation queue (comments.reports).
+
+    The reporter's address is kept only as a keyed digest: enough to count one report per
+    address and comment, nothing to find the reader by.
+    """
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        ABUSE = "abuse", "Rude, hateful or harassing"
+        HEALTH = "health", "False or dangerous health advice"
+        PRIVATE = "private", "Shares someone's private information"
+        OTHER = "other", "Something else"
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    reporter = models.CharField(
+        max_length=64, editable=False, help_text="A keyed digest of the reporter's address, not the address."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["comment", "reporter"], name="comment_report_once_per_reader"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: comment {self.comment_id}"

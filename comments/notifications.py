@@ -17,15 +17,18 @@ def moderator_emails():
     return sorted(group_emails("Moderators"))
 
 
-def notify_moderators(comment, admin_url):
-    """Queue one email about a held comment, in the current transaction: the sender cannot see
-    it before the comment is committed, and it is never sent for a comment rolled back. A
-    failure is logged, never raised."""
+def notify_moderators(comment, admin_url, *, reported=False):
+    """Queue one email about a held comment (`reported`: held again after readers' reports),
+    in the current transaction: the sender cannot see it before the comment is committed,
+    and it is never sent for a comment rolled back. A failure is logged, never raised."""
     recipients = moderator_emails()
     if not recipients:
         return
-    subject = f"[smpinfo] Comment awaiting moderation on “{one_line(comment.article.title)}”"
-    body = render_to_string("comments/email/comment_held.txt", {"comment": comment, "admin_url": admin_url})
+    what = "Reported comment back in moderation" if reported else "Comment awaiting moderation"
+    subject = f"[smpinfo] {what} on “{one_line(comment.article.title)}”"
+    body = render_to_string(
+        "comments/email/comment_held.txt", {"comment": comment, "admin_url": admin_url, "reported": reported}
+    )
     try:
         queue_email(subject, body, recipients)
     except Exception:

@@ -13,15 +13,16 @@ RATE_PATTERN = re.compile(r"^(\d+)/(\d*)([smhd])$")
 PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_rate(rate):
-    """`"5/10m"` -> (5, 600); `"0"` or empty -> None (no limit). Anything else is an error."""
+def parse_rate(rate, setting="COMMENTS_RATE_LIMIT"):
+    """`"5/10m"` -> (5, 600); `"0"` or empty -> None (no limit). Anything else is an error
+    that names the `setting` it came from."""
     rate = (rate or "").strip()
     if rate in ("", "0"):
         return None
     match = RATE_PATTERN.match(rate)
     if not match or int(match.group(1)) == 0:
         raise ImproperlyConfigured(
-            f"COMMENTS_RATE_LIMIT must look like 5/10m (count/period, period in s, m, h or d) "
+            f"{setting} must look like 5/10m (count/period, period in s, m, h or d) "
             f"or be 0 to turn it off; got {rate!r}."
         )
     count, multiplier, unit = match.groups()
@@ -45,17 +46,28 @@ def comment_rate_exceeded(request):
     If the cache is down the limit is skipped and the failure logged: an outage
     of the cache must not stop readers from commenting.
     """
-    parsed = parse_rate(settings.COMMENTS_RATE_LIMIT)
+    return rate_exceeded(request, "comments.post", settings.COMMENTS_RATE_LIMIT, "COMMENTS_RATE_LIMIT")
+
+
+def report_rate_exceeded(request):
+    """Count this report against the reader's address; True when over COMMENTS_REPORT_RATE_LIMIT."""
+    return rate_exceeded(
+        request, "comments.report", settings.COMMENTS_REPORT_RATE_LIMIT, "COMMENTS_REPORT_RATE_LIMIT"
+    )
+
+
+def rate_exceeded(request, group, rate, setting):
+    parsed = parse_rate(rate, setting)
     if parsed is None:
         return False
     try:
         return is_ratelimited(
             request,
-            group="comments.post",
+            group=group,
             key=lambda group, request: reader_address(request),
             rate=parsed,
             increment=True,
         )
     except Exception:
-        logger.exception("Comment rate limit skipped: the cache did not answer")
+        logger.exception("Rate limit %s skipped: the cache did not answer", group)
         return False

@@ -9,6 +9,7 @@ one half the thread's entries at most, and no row) and then those rows by primar
 """
 
 from django.core.paginator import Page, Paginator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 
@@ -37,6 +38,8 @@ def thread_context(request, article, form=None):
         "comment_page": page,
         # Each comment's permalink is this plus its anchor: one address made per page, not 50.
         "comment_page_url": thread_page_url(article, page.number),
+        # Likewise each comment's report link: this, its number and "/report/".
+        "comment_report_prefix": reverse("comments:report", args=[0]).removesuffix("0/report/"),
         "comment_count": page.paginator.count,
         "comment_form": form if is_open else None,
     }

@@ -6,4 +6,5 @@ app_name = "comments"
 
 urlpatterns = [
     path("articles/<slug:slug>/comments/", views.post_comment, name="post"),
+    path("comments/<int:pk>/report/", views.report, name="report"),
 ]

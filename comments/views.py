@@ -1,22 +1,31 @@
-"""The comment POST endpoint."""
+"""The comment POST endpoint, and readers' reports of comments."""
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from articles.models import Article
 from articles.staff_email import site_link
 from articles.views import render_article
-from comments.forms import CommentForm
+from comments.forms import CommentForm, ReportForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
 from comments.notifications import notify_moderators
-from comments.ratelimit import comment_rate_exceeded, reader_address, retry_after_seconds
+from comments.ratelimit import (
+    comment_rate_exceeded,
+    parse_rate,
+    reader_address,
+    report_rate_exceeded,
+    retry_after_seconds,
+)
+from comments.reports import Outcome, report_comment
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +117,37 @@ def render_article_with_form(request, article, form):
     new form token."""
     form.refresh_token()
     return render_article(request, article, status=400, comment_form=form)
+
+
+REPORT_MESSAGES = {
+    Outcome.RECORDED: "Thank you for your report: a moderator will look at the comment.",
+    Outcome.ALREADY_REPORTED: "You have already reported this comment: a moderator will look at it.",
+    Outcome.HELD: "Thank you for your report. The comment is hidden until a moderator has looked at it.",
+}
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def report(request, pk):
+    """Report an approved comment of a published article: GET shows the reasons (and writes
+    nothing), POST records one (rate-limited per address, 429) and sends the reader back
+    to the thread. Any other comment is a 404: a report link reveals nothing."""
+    comment = get_object_or_404(
+        Comment.objects.approved().select_related("article").filter(article__in=Article.objects.published()),
+        pk=pk,
+    )
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    if request.method != "POST":
+        return render(request, "comments/report.html", {"comment": comment, "form": form})
+    if report_rate_exceeded(request):
+        response = render(request, "comments/report_rate_limited.html", {"comment": comment}, status=429)
+        parsed = parse_rate(settings.COMMENTS_REPORT_RATE_LIMIT, "COMMENTS_REPORT_RATE_LIMIT")
+        response["Retry-After"] = str(parsed[1] if parsed else 0)
+        return response
+    if not form.is_valid():
+        return render(request, "comments/report.html", {"comment": comment, "form": form}, status=400)
+    outcome = report_comment(comment, form.cleaned_data["reason"], reader_address(request))
+    messages.success(request, REPORT_MESSAGES[outcome])
+    if outcome is Outcome.HELD:
+        return HttpResponseSeeOther(f"{comment.article.get_absolute_url()}#comments")
+    return HttpResponseSeeOther(comment.get_absolute_url())

@@ -443,6 +443,9 @@ COMMENTS_RATE_LIMIT = env("COMMENTS_RATE_LIMIT", "5/10m")
 COMMENTS_MIN_SUBMIT_SECONDS = env_number("COMMENTS_MIN_SUBMIT_SECONDS", 2.0, kind=float)
 COMMENTS_MAX_LINKS = env_int("COMMENTS_MAX_LINKS", 2)
 COMMENTS_NOTIFY_EMAILS = env_list("COMMENTS_NOTIFY_EMAILS", "")
+# Readers' reports: this many send an approved comment back to moderation; reports per address.
+COMMENTS_REPORTS_TO_HOLD = env_int("COMMENTS_REPORTS_TO_HOLD", 3, minimum=1)
+COMMENTS_REPORT_RATE_LIMIT = env("COMMENTS_REPORT_RATE_LIMIT", "10/h")
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none): the
 # client-address middleware then takes the reader's address from that header.
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", 0)

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from articles.models import Article
+from comments.models import Comment
 from tests.factories import (
     ArticleFactory,
     AuthorFactory,
@@ -94,6 +95,7 @@ def pages(site, illustrated):
         "editorial policy": (readers, "/editorial-policy/"),
         "privacy": (readers, "/privacy/"),
         "not found": (readers, "/articles/no-such-article/"),
+        "report a comment": (readers, f"/comments/{Comment.objects.approved().first().pk}/report/"),
         "admin login": (Client(), "/admin/login/"),
         "article list (editor)": (editor, "/admin/articles/article/"),
         "article change (editor)": (editor, f"{article_admin}/change/"),
@@ -134,6 +136,10 @@ def answers_to_forms():
         "admin login refused": (
             200,
             Client().post("/admin/login/?next=/admin/", {"username": "nobody", "password": "wrong"}),
+        ),
+        "comment report without a reason": (
+            400,
+            reader.post(f"/comments/{Comment.objects.approved().first().pk}/report/", {}),
         ),
         "image upload refused (editor)": (
             200,

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.e2e.conftest import log_in
-from tests.factories import ArticleFactory, SideEffectFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, UserFactory
 from tests.pictures import library_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -59,6 +59,11 @@ def image_library_path():
     return "/admin/images/image/"
 
 
+def comment_report_path():
+    comment = CommentFactory(article=ArticleFactory(comments_open=True), status="approved")
+    return f"/comments/{comment.pk}/report/"
+
+
 PAGES = {
     "home": lambda: "/",
     "side-effects-article": lambda: "/articles/side-effects-of-scalp-micropigmentation/",
@@ -72,6 +77,7 @@ PAGES = {
     "article-with-images": article_with_images_path,
     "image-library": image_library_path,
     "image-upload": lambda: "/admin/images/image/add/",
+    "comment-report": comment_report_path,
 }
 # Pages seen by an editor logged into the admin.
 EDITOR_PAGES = {"image-library", "image-upload"}
