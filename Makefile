@@ -68,11 +68,11 @@ faults: $(VENV)/.installed-run
 clean:
 	rm -rf $(VENV) staticfiles
 
-# A dated copy of the database in backups/ (SQLite backup API or pg_dump); safe while the site runs.
+# One dated archive in backups/: the database (SQLite backup API or pg_dump) and the image files; safe while the site runs.
 backup: $(VENV)/.installed-run
 	$(BIN)/python manage.py backup
 
-# Replace the database's content with a backup: make restore FILE=backups/smpinfo-....sqlite3
+# Put a backup back (the image files, then the database): make restore FILE=backups/smpinfo-....tar
 restore: $(VENV)/.installed-run
 	@if [ -z "$(FILE)" ]; then \
 		echo "Usage: make restore FILE=backups/<file>  (one made by make backup; it asks before replacing anything)"; \
