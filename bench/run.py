@@ -4,13 +4,16 @@ Runs end to end and stops everything it starts:
 
 1. installs wrk (Debian package) and pyinstrument (into the venv) when missing;
 2. creates a scratch PostgreSQL database (or uses DATABASE_URL), migrates, collects static
-   files, loads the seed content and an article open for comments;
+   files, loads the seed content, an article open for comments and an article with images
+   (the seeded article's text and side effects with a featured image and 10 inline images,
+   generated pictures made into their renditions as uploads are; files in a scratch
+   MEDIA_ROOT);
 3. instance A, gunicorn with the repository's gunicorn.conf.py and Redis as cache: rounds of
    the static CSS file, then the article page as anonymous readers get it (cached, however
-   the site caches it), then (shorter runs) the same page and a page with per-request holes
-   (a comment form's tokens) with `Accept-Encoding: gzip, br`, alternated; the bytes each
-   reader page sends with no, gzip and br content coding; then comment POSTs
-   (bench/post_comment.lua), checked against the database afterwards;
+   the site caches it), the article with images (cached), then (shorter runs) the same page
+   and a page with per-request holes (a comment form's tokens) with `Accept-Encoding: gzip,
+   br`, alternated; the bytes each reader page sends with no, gzip and br content coding;
+   then comment POSTs (bench/post_comment.lua), checked against the database afterwards;
 4. instance B, the same with PAGE_CACHE_SECONDS=0 (the page cache off, Redis still the cache)
    and as many processes and threads as A: rounds of the static file, the uncached article
    page and two reference answers (robots.txt: Django with no database and no template;
@@ -20,8 +23,11 @@ Runs end to end and stops everything it starts:
    rounds of its static file and its cached article page, alternated;
 6. diagnostics: the time per request
    inside Django (test client), pyinstrument profiles of the uncached and cached article;
-7. a second scratch database with 10,000 articles and 1,000,000 comments
-   (generate_demo_data, or BENCH_LARGE_DATABASE_URL), served by a dummy-cache instance:
+   the time a 12-megapixel JPEG takes from upload to renditions (images.processing and
+   images.library, in one process, 3 times);
+7. a second scratch database with 10,000 articles, 1,000,000 comments and 12 images shown
+   on half the articles (generate_demo_data, or BENCH_LARGE_DATABASE_URL), served by a
+   dummy-cache instance:
    latency of the home page, the largest thread (first and middle page), the moderation
    queue (logged in) and search, one request at a time; EXPLAIN (ANALYZE, BUFFERS) of the
    slowest queries; then the burst after a release on the same data with the Redis page
@@ -36,7 +42,8 @@ BENCH_LARGE_DATABASE_URL (an existing database with demo data: it is left in pla
 BENCH_PG_URL (server for scratch databases, default postgres://postgres@127.0.0.1:5432/postgres),
 BENCH_REDIS_URL (default redis://127.0.0.1:6379/1; only this site's keys are removed),
 BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_THREADS, BENCH_LARGE_ARTICLES,
-BENCH_LARGE_COMMENTS. `--quick` is a smoke test (short runs, small data, results in bench/out/).
+BENCH_LARGE_COMMENTS, BENCH_LARGE_IMAGES.
+`--quick` is a smoke test (short runs, small data, results in bench/out/).
 """
 
 import argparse
@@ -62,7 +69,7 @@ import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +85,16 @@ ARTICLE_SLUG = "side-effects-of-scalp-micropigmentation"
 # form's CSRF token and form token), filled in, and spliced into its gzip, on every hit.
 HOLES_SLUG = "what-is-scalp-micropigmentation"
 POST_SLUG = "bench-comments"
+# An article with images: ARTICLE_SLUG's text and side effects, a featured image and this
+# many images embedded in its text, each a generated picture of this size made into its
+# renditions as an upload is (files in the run's scratch MEDIA_ROOT).
+IMAGES_SLUG = "bench-images"
+INLINE_IMAGES = 10
+PICTURE_SIZE = (1200, 800)
+PICTURE_PREFIX = "bench-picture-"
+# The upload timed from its bytes to its renditions written: a 12-megapixel JPEG, this many times.
+UPLOAD_SIZE = (4000, 3000)
+UPLOAD_REPEATS = 3
 BROWSER_ENCODINGS = "gzip, br"
 BENCH_ADMIN = "bench-admin"
 SEARCH_QUERY = "redness"
@@ -95,6 +112,8 @@ TARGETS = {
     "burst_p99_ms": 1000,
     "worker_mb": 150,
     "run_seconds": 600,
+    # The cached article with images against the same article without (same rounds).
+    "images_share": 0.95,
 }
 # The burst after a release: this many distinct articles, each asked for this many times, at once.
 BURST_PAGES = 200
@@ -102,7 +121,17 @@ BURST_PAGES = 200
 WARM_UP_SECONDS = 1
 BURST_REPEAT = 3
 # Variables of the site and of gunicorn that must not leak from the caller's shell into the bench.
-SITE_VARIABLES = ("DJANGO_", "COMMENTS_", "GUNICORN_", "EMAIL_", "PAGE_CACHE_", "ARTICLES_", "ADMIN_LOGIN_")
+SITE_VARIABLES = (
+    "DJANGO_",
+    "COMMENTS_",
+    "GUNICORN_",
+    "EMAIL_",
+    "PAGE_CACHE_",
+    "ARTICLES_",
+    "ADMIN_LOGIN_",
+    "IMAGES_",
+    "AWS_",
+)
 SITE_NAMES = {
     "DATABASE_URL",
     "DATABASE_CONN_MAX_AGE",
@@ -116,6 +145,8 @@ SITE_NAMES = {
     "SITE_URL",
     "FORWARDED_ALLOW_IPS",
     "REQUEST_READ_TIMEOUT",
+    "MEDIA_ROOT",
+    "MEDIA_URL",
 }
 
 STARTED = time.monotonic()
@@ -161,6 +192,7 @@ class Config:
     threads: int
     large_articles: int
     large_comments: int
+    large_images: int
     database_url: str
     large_database_url: str
     pg_url: str
@@ -168,6 +200,7 @@ class Config:
     results: Path
     quick: bool
     command: str
+    media_root: str = ""  # the run's scratch MEDIA_ROOT (main), where uploads' files go
 
 
 def env_int(name, default):
@@ -197,6 +230,7 @@ def parse_config():
             "BENCH_THREADS",
             "BENCH_LARGE_ARTICLES",
             "BENCH_LARGE_COMMENTS",
+            "BENCH_LARGE_IMAGES",
         )
         if os.environ.get(name)
     ]
@@ -210,6 +244,7 @@ def parse_config():
         threads=env_int("BENCH_THREADS", 2),
         large_articles=200 if quick else env_int("BENCH_LARGE_ARTICLES", 10_000),
         large_comments=20_000 if quick else env_int("BENCH_LARGE_COMMENTS", 1_000_000),
+        large_images=4 if quick else env_int("BENCH_LARGE_IMAGES", 12),
         database_url=database_url,
         large_database_url=os.environ.get("BENCH_LARGE_DATABASE_URL", ""),
         pg_url=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
@@ -301,7 +336,8 @@ def drop_database(cfg, name):
 
 def site_environment(cfg, db_url, **extra):
     """The caller's environment without any site setting, plus the bench's (Redis as the
-    cache unless `extra` gives REDIS_URL=None: the embedded default's local memory)."""
+    cache unless `extra` gives REDIS_URL=None: the embedded default's local memory; uploads'
+    files in the run's scratch MEDIA_ROOT, never the checkout's media/ or a bucket)."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -316,6 +352,7 @@ def site_environment(cfg, db_url, **extra):
         COMMENTS_MIN_SUBMIT_SECONDS="0",
         COMMENTS_MODERATION="all",
         PYTHONDONTWRITEBYTECODE="1",
+        MEDIA_ROOT=getattr(cfg, "media_root", "") or None,
     )
     env.update(extra)
     return {name: value for name, value in env.items() if value is not None}
@@ -328,10 +365,21 @@ def manage(env, *args, timeout=900):
 def tool(env, *args, timeout=600):
     """Run bench/django_tools.py and return the JSON value of its BENCH-RESULT line."""
     output = run([BIN / "python", BENCH / "django_tools.py", *args], env=env, timeout=timeout)
+    return bench_result(output, f"bench/django_tools.py {args[0]}")
+
+
+def bench_result(output, what):
     for line in reversed(output.splitlines()):
         if line.startswith("BENCH-RESULT "):
             return json.loads(line.removeprefix("BENCH-RESULT "))
-    raise SystemExit(f"bench/django_tools.py {args[0]} printed no result:\n{output[-3000:]}")
+    raise SystemExit(f"{what} printed no result:\n{output[-3000:]}")
+
+
+def in_site(env, function, *args, timeout=600):
+    """Call `function` of this file (one of the "In the site's process" functions below) in
+    a process of the site (`manage.py shell`, the bench's environment); return its result."""
+    call = f"import sys; sys.path.insert(0, 'bench'); import run; run.{function}(*{list(args)!r})"
+    return bench_result(manage(env, "shell", "-c", call, timeout=timeout), f"run.{function}")
 
 
 def gunicorn_processes(env):
@@ -620,10 +668,124 @@ def prepare_embedded(cfg, cleanup):
     return env
 
 
+# In the site's process (in_site: manage.py shell, the bench's environment) -------------------
+
+
+def print_result(value):
+    print("BENCH-RESULT " + json.dumps(value), flush=True)
+
+
+def library_picture(rng, number, width, height, prefix=PICTURE_PREFIX, **options):
+    """An image of the library made from a generated picture (generate_demo_data's), as an
+    upload through the admin makes it: processed into its renditions, its files written; the
+    same picture already in the library is used again."""
+    import hashlib
+
+    from images import library, processing
+    from images.models import Image
+    from smpinfo.management.commands.generate_demo_data import demo_picture
+
+    data = demo_picture(rng, width, height, **options)
+    image = Image.objects.filter(content_hash=hashlib.sha256(data).hexdigest()).first()
+    if image is None:
+        name = f"{prefix}{number}.jpg"
+        processed = processing.process_bytes(data, name)
+        image = Image(alt_text=f"Generated picture {number} of the bench", credit="bench/run.py")
+        library.fill_image(image, processed, library.write_files(processed), name)
+        image.save()
+    return image
+
+
+def create_images_article():
+    """The article IMAGES_SLUG: ARTICLE_SLUG's title (marked), summary, text, side effects,
+    byline and topics, with a featured image and INLINE_IMAGES images embedded in its text (one
+    after each paragraph in turn), each a picture of its own; thread closed, as ARTICLE_SLUG's.
+    Prints its pk and the images' pks."""
+    import random
+
+    from articles.models import Article
+    from articles.models.article import SideEffect
+
+    article = Article.objects.filter(slug=IMAGES_SLUG).first()
+    if article is None:
+        source = Article.objects.get(slug=ARTICLE_SLUG)
+        rng = random.Random(IMAGES_SLUG)
+        featured, *inline = [library_picture(rng, n, *PICTURE_SIZE) for n in range(INLINE_IMAGES + 1)]
+        paragraphs = [[paragraph] for paragraph in source.body.split("\n\n")]
+        for number, image in enumerate(inline):
+            embed = f"![Generated picture {number + 1}](image:{image.pk})"
+            paragraphs[number % len(paragraphs)].append(embed)
+        article = Article.objects.create(
+            title=f"{source.title} (with images)",
+            slug=IMAGES_SLUG,
+            summary=source.summary,
+            body="\n\n".join(block for blocks in paragraphs for block in blocks),
+            status=Article.Status.PUBLISHED,
+            published_at=source.published_at - timedelta(minutes=2),
+            comments_open=False,
+            featured_image=featured,
+        )
+        effects = list(source.side_effects.all())
+        for effect in effects:
+            effect.pk, effect.article = None, article
+        SideEffect.objects.bulk_create(effects)
+        article.authors.set(source.authors.all())
+        article.topics.set(source.topics.all())
+        Article.objects.filter(pk=article.pk).refresh_derived_fields()
+    shown = sorted(article.image_links.values_list("image_id", flat=True))
+    print_result({"pk": article.pk, "images": shown})
+
+
+def time_upload(width, height, repeats):
+    """Seconds from a JPEG's bytes (width by height, generated, photo-like) to its renditions
+    written to the storage: images.processing.process_bytes, then images.library.write_files,
+    `repeats` times; the files are removed after each, so that each writes them anew."""
+    import random
+
+    from images import library, processing
+    from smpinfo.management.commands.generate_demo_data import demo_picture
+
+    data = demo_picture(random.Random("bench-upload"), width, height, quality=90, grain=0.12)
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        processed = processing.process_bytes(data, "upload.jpg")
+        processed_at = time.perf_counter()
+        stored = library.write_files(processed)
+        runs.append({"process": processed_at - started, "write": time.perf_counter() - processed_at})
+        library.delete_files(stored.values())
+    files = [processed.original, *processed.renditions]
+    print_result(
+        {
+            "bytes": len(data),
+            "width": processed.width,
+            "height": processed.height,
+            "runs": runs,
+            "files": len(files),
+            "written_bytes": sum(len(file.content) for file in files),
+            "widths": sorted({rendition.width for rendition in processed.renditions}),
+            "formats": sorted({rendition.format for rendition in processed.renditions}),
+        }
+    )
+
+
+def remove_bench_images(slug=IMAGES_SLUG):
+    """Delete the article with images and the pictures made for it (an existing DATABASE_URL)."""
+    from articles.models import Article
+    from images.models import Image
+
+    Article.objects.filter(slug=slug).delete()
+    print_result(Image.objects.filter(original_name__startswith=PICTURE_PREFIX).delete()[0])
+
+
 # Pages whose compressed sizes are reported: (label, path).
 SIZED_PAGES = [
     ("article, no holes (thread closed)", f"/articles/{ARTICLE_SLUG}/"),
     ("article with holes (thread open: CSRF and form tokens)", f"/articles/{HOLES_SLUG}/"),
+    (
+        f"article with a featured image and {INLINE_IMAGES} inline images (thread closed)",
+        f"/articles/{IMAGES_SLUG}/",
+    ),
     ("home page", "/"),
     ("RSS feed", "/feed/"),
     ("sitemap", "/sitemap.xml"),
@@ -970,29 +1132,25 @@ def bench_large(cfg, cleanup, base_env):
         log("large data: using BENCH_LARGE_DATABASE_URL as it is")
         generated = "an existing database (BENCH_LARGE_DATABASE_URL)"
     else:
-        log(f"generate_demo_data --articles {cfg.large_articles} --comments {cfg.large_comments}")
+        arguments = ["--articles", cfg.large_articles, "--comments", cfg.large_comments]
+        arguments += ["--images", cfg.large_images]
+        command = shlex.join(["generate_demo_data", *map(str, arguments)])
+        log(command)
         started = time.monotonic()
-        output = manage(
-            env,
-            "generate_demo_data",
-            "--articles",
-            str(cfg.large_articles),
-            "--comments",
-            str(cfg.large_comments),
-            timeout=3600,
-        )
+        output = manage(env, "generate_demo_data", *arguments, timeout=3600)
         (OUT / "generate_demo_data.log").write_text(output)
-        generated = (
-            f"`generate_demo_data --articles {cfg.large_articles} --comments {cfg.large_comments}` "
-            f"in {time.monotonic() - started:.0f} s"
-        )
+        generated = f"`{command}` in {time.monotonic() - started:.0f} s"
         log(f"demo data generated in {time.monotonic() - started:.0f} s")
 
     sizes = psql(
         db_url,
         "SELECT (SELECT count(*) FROM articles_article) || ' articles, ' || "
         "(SELECT count(*) FROM comments_comment) || ' comments, ' || "
-        "(SELECT count(*) FROM comments_comment WHERE status = 'pending') || ' pending'",
+        "(SELECT count(*) FROM comments_comment WHERE status = 'pending') || ' pending, ' || "
+        "(SELECT count(*) FROM images_image) || ' images, the featured image of ' || "
+        "(SELECT count(*) FROM articles_article WHERE featured_image_id IS NOT NULL) || "
+        "' articles, shown by ' || "
+        "(SELECT count(DISTINCT article_id) FROM articles_articleimage) || ' articles in all'",
     )
     slug, approved = largest_thread(db_url)
     last = max(1, (approved + 49) // 50)
@@ -1226,7 +1384,9 @@ def render(cfg, info, report, servers, run_seconds):
     # Throughput.
     ma, mb, me = medians(a), medians(b), medians(e)
     la, lb, le = a["loads"], b["loads"], e["loads"]
-    static_a, cached, cached_br, holes_br = (ma[load.label] for load in la)
+    static_a, cached, with_images, cached_br, holes_br = (ma[load.label] for load in la)
+    images_share = with_images.rps / cached.rps
+    round_shares = [results[2].rps / results[1].rps for results in a["rounds"]]
     static_b, uncached, robots, healthz = (mb[load.label] for load in lb)
     static_e, cached_e = (me[load.label] for load in le)
     cached_ratio = cached.rps / static_a.rps
@@ -1258,15 +1418,23 @@ def render(cfg, info, report, servers, run_seconds):
             note=target_note(cached_ratio, TARGETS["cached"]),
         ),
         fmt_row(
+            f"A: article with a featured image and {INLINE_IMAGES} inline images `/articles/{IMAGES_SLUG}/` "
+            "(the same text and side effects), cached",
+            with_images,
+            ratio=with_images.rps / static_a.rps,
+            note=f"(of the article without images: {images_share:.0%} "
+            f"{target_note(images_share, TARGETS['images_share'])})",
+        ),
+        fmt_row(
             f"A: the same, `Accept-Encoding: {BROWSER_ENCODINGS}` (Brotli stored with the page)"
-            + seconds_note(cfg, la[2]),
+            + seconds_note(cfg, la[3]),
             cached_br,
             ratio=cached_br.rps / static_a.rps,
         ),
         fmt_row(
             f"A: article with holes `/articles/{HOLES_SLUG}/` (thread open: CSRF and form tokens filled "
             f"in per request), cached, `Accept-Encoding: {BROWSER_ENCODINGS}` (gzip spliced per request)"
-            + seconds_note(cfg, la[3]),
+            + seconds_note(cfg, la[4]),
             holes_br,
             ratio=holes_br.rps / static_a.rps,
         ),
@@ -1302,6 +1470,16 @@ def render(cfg, info, report, servers, run_seconds):
         *round_table(b),
         "",
         *round_table(e),
+        "",
+        f"The article with images is the seeded article `/articles/{ARTICLE_SLUG}/` (its text, side "
+        f"effects, byline and topic, thread closed) with a featured image and {INLINE_IMAGES} images "
+        "embedded in its text, each a generated picture of its own "
+        f"({PICTURE_SIZE[0]} × {PICTURE_SIZE[1]}, made into its renditions at setup as an upload is), "
+        "all rendered into `<picture>` elements with AVIF, WebP and JPEG `srcset`s when the article "
+        "is saved (its bytes: compressed sizes below). wrk asks for the page alone, as it does for the "
+        "other rows: the image files a browser then fetches from /media/ are not part of these "
+        f"figures. Against the article without images, round by round: "
+        f"{', '.join(f'{share:.0%}' for share in round_shares)}.",
         "",
         f"Article response headers: A: {a['headers']}. B: {b['headers']}. E: {e['headers']}.",
         "",
@@ -1396,6 +1574,8 @@ def render(cfg, info, report, servers, run_seconds):
         "|---|---:|",
         f"| static CSS (Redis-cache settings) | {in_process['static']:.2f} |",
         f"| article, cached (Redis) | {in_process['cached']:.2f} |",
+        f"| article with a featured image and {INLINE_IMAGES} inline images `/articles/{IMAGES_SLUG}/`, "
+        f"cached (Redis) | {in_process['images']:.2f} |",
         f"| the same, `Accept-Encoding: {BROWSER_ENCODINGS}` (stored Brotli) | "
         f"{in_process['cached_compressed']:.2f} |",
         f"| article with holes `/articles/{HOLES_SLUG}/`, cached (Redis): tokens filled in, sent "
@@ -1409,6 +1589,7 @@ def render(cfg, info, report, servers, run_seconds):
         "process memory (`cache.get_many` of the page and its two versions) | "
         f"{in_process['round_trip']:.2f} |",
         "",
+        *upload_section(report["upload"]),
         "### Profile of the uncached article view",
         "",
         f"pyinstrument, {summary['requests']} GETs of `/articles/{ARTICLE_SLUG}/` through Django's test "
@@ -1537,6 +1718,38 @@ def burst_section(burst):
     ]
 
 
+def upload_section(upload):
+    runs = upload["runs"]
+    totals = [run["process"] + run["write"] for run in runs]
+    width, height = upload["width"], upload["height"]
+    widths = ", ".join(str(width) for width in upload["widths"])
+    names = {"avif": "AVIF", "webp": "WebP", "jpeg": "JPEG", "png": "PNG"}
+    formats = ", ".join(name for kind, name in names.items() if kind in upload["formats"])
+    renditions = upload["files"] - 1
+    return [
+        f"### A {width * height / 1e6:.0f}-megapixel upload to its renditions",
+        "",
+        f"In one process of the site (`manage.py shell` with the bench's settings), a generated {width} × "
+        f"{height} JPEG (photo-like: patches of colour with finer detail and grain over them, quality 90; "
+        f"{upload['bytes'] / 1e6:.1f} MB) through `images.processing.process_bytes` (decoded, turned "
+        "upright, metadata left behind, the clean full-size copy and every rendition encoded) and then "
+        "`images.library.write_files` (to the file system: the run's scratch MEDIA_ROOT, on the "
+        f"checkout's disk), {len(runs)} time{'s' if len(runs) != 1 else ''}, its files removed after each: "
+        "what an editor waits for "
+        "once the upload has reached the server. The picture is made before the clock starts.",
+        "",
+        "| upload | files written | process_bytes s | write_files s | total s (median) | each run s |",
+        "|---|---|---:|---:|---:|---|",
+        f"| {width} × {height} JPEG, {upload['bytes'] / 1e6:.1f} MB | {upload['files']}: the full-size "
+        f"copy and {renditions} renditions ({formats} at {widths} px), "
+        f"{upload['written_bytes'] / 1e6:.1f} MB | "
+        f"{statistics.median(run['process'] for run in runs):.2f} | "
+        f"{statistics.median(run['write'] for run in runs):.3f} | {statistics.median(totals):.2f} | "
+        f"{', '.join(f'{total:.2f}' for total in totals)} |",
+        "",
+    ]
+
+
 def memory_section(servers):
     rows, worst = [], 0.0
     for server in servers:
@@ -1578,7 +1791,12 @@ def run_time_section(cfg, run_seconds):
         f"latency rows) run {cfg.secondary_duration} s per round instead of {cfg.duration} s, every row "
         f"warms up for {WARM_UP_SECONDS} s (2 s before), and the profiles take half the requests of earlier "
         "runs (150 uncached, 500 cached); the rows with a target keep their full runs and rounds, and "
-        "the large data its full size.",
+        "the large data its full size. The images' share of the run: the article with images' row (full "
+        f"runs: it has a target), its {INLINE_IMAGES + 1} pictures made at setup, the "
+        f"{UPLOAD_SIZE[0] * UPLOAD_SIZE[1] / 1e6:.0f}-megapixel upload ({UPLOAD_REPEATS} times) and the "
+        f"large data's {cfg.large_images} pictures (generate_demo_data records the images each article "
+        "shows in bulk, so that storing the pages of 10,000 articles costs no more with images than "
+        "without).",
         "",
         "| phase | s |",
         "|---|---:|",
@@ -1643,11 +1861,16 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("bench: terminated"))
 
     with contextlib.ExitStack() as cleanup:
-        with phase("setup: tools, services, scratch database, migrate, collectstatic, seed"):
+        with phase(
+            "setup: tools, services, scratch database, migrate, collectstatic, seed, "
+            f"the article with {INLINE_IMAGES + 1} images"
+        ):
             ensure_tools()
             check_services(cfg)
             cleanup.callback(clear_site_cache, cfg.redis_url)
             clear_site_cache(cfg.redis_url)
+            cfg.media_root = tempfile.mkdtemp(prefix="smpinfo-bench-media-")
+            cleanup.callback(shutil.rmtree, cfg.media_root, ignore_errors=True)
             db_url = cfg.database_url or create_scratch_database(cfg, cleanup, "smpinfo_bench")
             env = site_environment(cfg, db_url)
             if cfg.database_url:
@@ -1659,11 +1882,15 @@ def main():
                     "from articles.models import Article; "
                     f"Article.objects.filter(slug={POST_SLUG!r}).delete()",
                 )
+                cleanup.callback(in_site, env, "remove_bench_images")
             prepare_database(env)
+            log(f"an article with a featured image and {INLINE_IMAGES} inline images (generated pictures)")
+            images_article = in_site(env, "create_images_article")
             info = machine(cfg, db_url)
 
         page = f"/articles/{ARTICLE_SLUG}/"
         holes_page = f"/articles/{HOLES_SLUG}/"
+        images_page = f"/articles/{IMAGES_SLUG}/"
         browser = (f"Accept-Encoding: {BROWSER_ENCODINGS}",)
         # A: the recommended configuration, pages cached however the site caches them.
         with phase("A (Redis): alternated rounds, compressed sizes"):
@@ -1672,10 +1899,11 @@ def main():
             loads = [
                 Load("A static", css),
                 Load("A article cached", page),
+                Load("A article with images cached", images_page),
                 Load("A article cached, gzip, br", page, browser, cfg.secondary_duration),
                 Load("A article with holes cached, gzip, br", holes_page, browser, cfg.secondary_duration),
             ]
-            a = {**measured_rounds(cfg, server_a, loads, page), "css": css}
+            a = {**measured_rounds(cfg, server_a, loads, page), "css": css, "images": images_article}
             sizes = compressed_sizes(server_a)
         with phase("A: comment POSTs, VACUUM"):
             posts = bench_posts(cfg, server_a, db_url)
@@ -1713,13 +1941,14 @@ def main():
             cached_profile = profile_article(env, "cached", 500)[0]
             article_queries = tool(env_b, "queries", page)[0]["queries"]
             log("time per request in-process: static file, cached and uncached article, compressed, holes")
-            redis_timing = tool(env, "timing", "500", css, page, holes_page)
+            redis_timing = tool(env, "timing", "500", css, page, holes_page, images_page)
             compressed_timing = tool(
                 env, "timing", "--accept-encoding", BROWSER_ENCODINGS, "500", page, holes_page
             )
             in_process = {
                 "static": redis_timing[css],
                 "cached": redis_timing[page],
+                "images": redis_timing[images_page],
                 "cached_compressed": compressed_timing[page],
                 "holes": redis_timing[holes_page],
                 "holes_compressed": compressed_timing[holes_page],
@@ -1727,6 +1956,10 @@ def main():
                 "uncached": tool(env_b, "timing", "500", page)[page],
                 "round_trip": tool(env, "cache-round-trip", page, "2000"),
             }
+        megapixels = UPLOAD_SIZE[0] * UPLOAD_SIZE[1] / 1e6
+        with phase(f"in process: a {megapixels:.0f}-megapixel upload to its renditions"):
+            log(f"a {UPLOAD_SIZE[0]}×{UPLOAD_SIZE[1]} JPEG to its renditions, {UPLOAD_REPEATS} times")
+            upload = in_site(env, "time_upload", *UPLOAD_SIZE, 1 if cfg.quick else UPLOAD_REPEATS)
         large = bench_large(cfg, cleanup, processes)
         info["load_end"] = load_average()
         profile = (*profile, article_queries, in_process, cached_profile)
@@ -1736,6 +1969,7 @@ def main():
     PHASES.append(("stopping servers, dropping the scratch databases", time.monotonic() - closing))
     run_seconds = time.monotonic() - STARTED
     report = {"a": a, "b": b, "e": e, "sizes": sizes, "posts": posts, "profile": profile, "large": large}
+    report["upload"] = upload
     write_results(cfg, render(cfg, info, report, servers, run_seconds))
     log(f"done in {run_seconds:.0f} s")
 

@@ -5,12 +5,14 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from articles.models import Article, SideEffect
+from articles.models import Article, ArticleImage, SideEffect
 from comments.models import Comment
+from images.models import Image
 from smpinfo.management.commands.generate_demo_data import hot_article_share
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +167,50 @@ def test_comments_need_articles():
     with pytest.raises(CommandError, match="--articles"):
         generate(articles=0, comments=10)
     assert Comment.objects.count() == 0
+    with pytest.raises(CommandError, match="--articles"):
+        generate(articles=0, comments=0, images=2)
+    assert Image.objects.count() == 0
+
+
+def test_images_option_adds_generated_pictures_that_article_pages_show(client):
+    output = generate(articles=6, comments=0, images=2)
+
+    images = list(Image.objects.order_by("pk"))
+    assert len(images) == 2
+    assert len({image.content_hash for image in images}) == 2  # two distinct pictures
+    for image in images:
+        assert (image.width, image.height) == (1200, 800)
+        assert {r["format"] for r in image.renditions} == {"avif", "webp", "jpeg"}
+        assert all(default_storage.exists(name) for name in image.file_names())
+    assert re.search(r"Done: 6 articles, .*, 2 images in", output)
+
+    def pictures(article):
+        page = client.get(article.get_absolute_url()).content.decode()
+        return page, re.findall(r"<picture>.*?</picture>", page, re.S)
+
+    first, second = Article.objects.get(slug="demo-article-1"), Article.objects.get(slug="demo-article-2")
+    page, shown = pictures(first)  # featured image first, then the one embedded in its text
+    assert first.featured_image_id == images[0].pk and f"image:{images[1].pk}" in first.body
+    assert len(shown) == 2
+    assert f"/media/{images[0].largest()['name']}" in shown[0]
+    assert f"/media/{images[1].largest()['name']}" in shown[1]
+    assert 'type="image/avif"' in shown[0] and 'type="image/webp"' in shown[1]
+    assert '<meta property="og:image"' in page
+    assert second.featured_image_id is None and pictures(second)[1] == []
+    assert Article.objects.filter(featured_image__isnull=False).count() == 3  # every second article
+    assert set(ArticleImage.objects.values_list("image_id", flat=True)) == {images[0].pk, images[1].pk}
+
+    home = client.get("/").content.decode()
+    assert home.count('<div class="teaser-thumbnail">') == 3
+
+
+def test_images_are_used_again_not_added_twice_for_the_same_pictures():
+    generate(articles=2, comments=0, images=2)
+    Article.objects.all().delete()
+
+    generate(articles=2, comments=0, images=2)  # the same seed and first article: the same pictures
+
+    assert Image.objects.count() == 2
+    assert Article.objects.get(slug="demo-article-1").featured_image_id in set(
+        Image.objects.values_list("pk", flat=True)
+    )

@@ -1,10 +1,13 @@
 """Fill the database with generated articles and comments, for demos and benchmarks.
 
-Everything it writes is marked by its slug: `demo-article-<n>`. It refuses to touch a
+Everything it writes is marked by its slug: `demo-article-<n>` (and the images it adds to
+the library by their original name, `demo-picture-<n>.jpg`). It refuses to touch a
 database that holds anything else unless told to with --force.
 """
 
 import bisect
+import hashlib
+import io
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +18,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from PIL import Image as Pillow
 
 from articles.markdown import render_markdown, render_markdown_with_headings
-from articles.models import Article, RelatedArticle, SideEffect, Topic, article_pages_changed
+from articles.models import Article, ArticleImage, RelatedArticle, SideEffect, Topic, article_pages_changed
 from articles.related import RelatedIndex, rank_and_store
 from comments.models import Comment, recount_approved_comments
 from comments.moderation import HELD_REASON, HONEYPOT_REASON, blocked_phrase_reason, too_fast_reason
+from images import library, processing
+from images.models import Image
 
 DEMO_PREFIX = "demo-"
 SLUG_PREFIX = "demo-article-"
@@ -30,6 +36,13 @@ DEFAULT_SEED = 20240611
 HOT_ARTICLE_SHARE = 10
 HOT_ARTICLE_CAP = 12_000
 HOT_ARTICLE_FLOOR = 100
+# --images: the size of each generated picture (small: each is processed into its renditions
+# once, as an upload is), which articles show one as their featured image (every
+# FEATURED_EVERY-th, the first included) and which embed another in their text.
+PICTURE_SIZE = (1200, 800)
+PICTURE_PREFIX = "demo-picture-"
+FEATURED_EVERY = 2
+INLINE_EVERY = 5
 
 # Status of a generated comment and how often it occurs.
 STATUS_WEIGHTS = [
@@ -253,6 +266,32 @@ def lower_first(text):
     return text if text[1:2].isupper() else text[:1].lower() + text[1:]
 
 
+def demo_picture(rng, width, height, *, quality=85, grain=0.08):
+    """A JPEG's bytes, drawn from `rng` (the same draws give the same file): broad patches of
+    colour with finer detail and grain over them, so that it compresses as a photograph does,
+    not as a flat drawing. Nothing is downloaded."""
+
+    def layer(scale):
+        size = (max(2, width // scale), max(2, height // scale))
+        patches = Pillow.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+        return patches.resize((width, height), Pillow.Resampling.BICUBIC)
+
+    picture = Pillow.blend(layer(60), layer(8), 0.35)
+    if grain:
+        noise = Pillow.frombytes("L", (width, height), rng.randbytes(width * height)).convert("RGB")
+        picture = Pillow.blend(picture, noise, grain)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def inline_image_markdown(body, image_pk):
+    """`body` with the picture `image_pk` embedded as a paragraph of its own after its first one."""
+    first, _, rest = body.partition("\n\n")
+    embed = f"![A generated demo picture](image:{image_pk})"
+    return f"{first}\n\n{embed}\n\n{rest}" if rest else f"{first}\n\n{embed}"
+
+
 def hot_article_share(total_comments):
     """How many of the comments go to the run's first article."""
     share = min(total_comments // HOT_ARTICLE_SHARE, HOT_ARTICLE_CAP)
@@ -291,12 +330,20 @@ class Command(BaseCommand):
         "The same --seed gives the same content. Refuses to run on a database that holds content "
         "other than demo content (an article whose slug does not start with “demo-”) unless --force "
         "is given. Running it again never deletes anything: it adds new articles numbered after the "
-        "highest existing demo-article-<n>, and new comments."
+        "highest existing demo-article-<n>, and new comments. --images N adds N generated pictures "
+        "to the image library (each made into its renditions once, as an upload is) and shows them "
+        "on the new articles: every second one has a featured image, every fifth also one in its text."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--articles", type=int, default=50, help="Articles to create (default 50).")
         parser.add_argument("--comments", type=int, default=2000, help="Comments to create (default 2000).")
+        parser.add_argument(
+            "--images",
+            type=int,
+            default=0,
+            help="Generated pictures to add to the image library and show on the new articles (default 0).",
+        )
         parser.add_argument(
             "--seed", type=int, default=DEFAULT_SEED, help=f"Random seed (default {DEFAULT_SEED})."
         )
@@ -309,13 +356,15 @@ class Command(BaseCommand):
             help="Add demo content even though the database holds real (non-demo) content.",
         )
 
-    def handle(self, *args, articles, comments, seed, batch_size, force, **options):
-        if articles < 0 or comments < 0:
-            raise CommandError("--articles and --comments must be zero or more.")
+    def handle(self, *args, articles, comments, images, seed, batch_size, force, **options):
+        if articles < 0 or comments < 0 or images < 0:
+            raise CommandError("--articles, --comments and --images must be zero or more.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         if comments and not articles:
             raise CommandError("Comments need articles: give --articles 1 or more.")
+        if images and not articles:
+            raise CommandError("Images are shown on the new articles: give --articles 1 or more.")
         if not force:
             self.refuse_real_content()
 
@@ -327,9 +376,13 @@ class Command(BaseCommand):
         # always the same.
         rng = random.Random(f"{seed}:{first_number}")
 
-        article_rows = self.create_articles(rng, articles, first_number, batch_size)
+        # The pictures draw from a generator of their own: with or without --images, the same
+        # seed gives the same articles and comments.
+        image_pks = self.create_images(random.Random(f"{seed}:{first_number}:images"), images)
+        article_rows = self.create_articles(rng, articles, first_number, batch_size, image_pks)
         side_effect_total = self.create_side_effects(rng, article_rows, batch_size)
         self.file_under_topics(article_rows, batch_size)
+        self.link_images(batch_size)
         self.refresh_articles(article_rows)
         self.rank_related(article_rows)
         counts = comments_per_article(rng, len(article_rows), comments)
@@ -349,7 +402,9 @@ class Command(BaseCommand):
                 f"Done: {len(article_rows):,} articles, {side_effect_total:,} side effects and "
                 f"{sum(created.values()):,} comments ("
                 + ", ".join(f"{created[status]:,} {status}" for status, _ in STATUS_WEIGHTS)
-                + f") in {elapsed:.1f} s.{hot}"
+                + ")"
+                + (f", {len(image_pks):,} images" if image_pks else "")
+                + f" in {elapsed:.1f} s.{hot}"
             )
         )
 
@@ -378,12 +433,47 @@ class Command(BaseCommand):
 
     # Articles and side effects ------------------------------------------------------
 
-    def create_articles(self, rng, total, first_number, batch_size):
-        """Create the articles; return [(pk, slug, published_at)] in order, the first one hot."""
+    def create_images(self, rng, total):
+        """Add `total` generated pictures to the image library, each processed once into its
+        renditions and its files written, as the admin's upload does; return their pks. A
+        picture already in the library (the same bytes: a run with the same seed and first
+        article number) is used again, not added twice."""
+        pks = []
+        for number in range(1, total + 1):
+            data = demo_picture(rng, *PICTURE_SIZE)
+            existing = Image.objects.filter(content_hash=hashlib.sha256(data).hexdigest()).first()
+            if existing is None:
+                name = f"{PICTURE_PREFIX}{number}.jpg"
+                processed = processing.process_bytes(data, name)
+                existing = Image(
+                    alt_text=f"Generated demo picture {number}: patches of colour",
+                    caption="A generated picture (demo data).",
+                    credit="generate_demo_data",
+                )
+                library.fill_image(existing, processed, library.write_files(processed), name)
+                existing.save()
+            pks.append(existing.pk)
+            self.progress("images", number, total)
+        return pks
+
+    def create_articles(self, rng, total, first_number, batch_size, image_pks=()):
+        """Create the articles; return [(pk, slug, published_at)] in order, the first one hot.
+
+        With `image_pks`, every FEATURED_EVERY-th article shows one of them as its featured image
+        and every INLINE_EVERY-th embeds one in its text, the images taken in turn (a body with an
+        image is rendered once per body and image, as the bodies without are once each)."""
         bodies = [body_fields(body) for body in BODIES]
+        with_image = {}
+
+        def body_with_image(index, image_pk):
+            if (index, image_pk) not in with_image:
+                with_image[index, image_pk] = body_fields(inline_image_markdown(BODIES[index], image_pk))
+            return with_image[index, image_pk]
+
         span = timedelta(days=730).total_seconds()
         rows = []
         subjects = []
+        shown = []  # the pks of the images each article shows
         for index in range(total):
             number = first_number + index
             topic = rng.choice(TOPICS)
@@ -394,12 +484,25 @@ class Command(BaseCommand):
                 published_at = self.now - timedelta(days=400)
             else:
                 published_at = self.now - timedelta(seconds=rng.random() * span + 3600)
+            title = rng.choice(TITLE_TEMPLATES).format(**words)
+            summary = rng.choice(SUMMARY_TEMPLATES).format(**words)
+            body = rng.choice(range(len(bodies)))  # the draw rng.choice(bodies) made
+            fields = bodies[body]
+            featured = None
+            if image_pks and index % FEATURED_EVERY == 0:
+                featured = image_pks[index // FEATURED_EVERY % len(image_pks)]
+            inline = None
+            if image_pks and index % INLINE_EVERY == 0:
+                inline = image_pks[(index // INLINE_EVERY + 1) % len(image_pks)]
+                fields = body_with_image(body, inline)
+            shown.append({pk for pk in (featured, inline) if pk is not None})
             rows.append(
                 Article(
-                    title=rng.choice(TITLE_TEMPLATES).format(**words),
+                    title=title,
                     slug=f"{SLUG_PREFIX}{number}",
-                    summary=rng.choice(SUMMARY_TEMPLATES).format(**words),
-                    **rng.choice(bodies),
+                    summary=summary,
+                    **fields,
+                    featured_image_id=featured,
                     status=Article.Status.PUBLISHED,
                     published_at=published_at,
                     comments_open=index == 0 or rng.random() < 0.9,
@@ -416,6 +519,7 @@ class Command(BaseCommand):
         for chunk in batched(slugs, 5000):
             pks.update(Article.objects.filter(slug__in=chunk).values_list("slug", "pk"))
         self.subjects = {pks[article.slug]: subject for article, subject in zip(rows, subjects, strict=True)}
+        self.images_shown = {pks[article.slug]: images for article, images in zip(rows, shown, strict=True)}
         return [(pks[article.slug], article.slug, article.published_at) for article in rows]
 
     def file_under_topics(self, article_rows, batch_size):
@@ -439,6 +543,17 @@ class Command(BaseCommand):
         )
         for batch in batched(links, batch_size):
             Link.objects.bulk_create(batch)
+
+    def link_images(self, batch_size):
+        """Record which images each article shows (ArticleImage, the library's "used on"), in
+        bulk: refresh_articles() then finds them recorded, instead of a few queries an article."""
+        links = (
+            ArticleImage(article_id=pk, image_id=image_pk)
+            for pk, images in self.images_shown.items()
+            for image_pk in sorted(images)
+        )
+        for batch in batched(links, batch_size):
+            ArticleImage.objects.bulk_create(batch, ignore_conflicts=True)
 
     def create_side_effects(self, rng, article_rows, batch_size):
         descriptions = {}
@@ -587,7 +702,7 @@ class Command(BaseCommand):
             return
         # VACUUM cannot run inside a transaction (as when called from a test): ANALYZE alone then.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
-        tables = [Article, SideEffect, Comment, Article.topics.through, RelatedArticle]
+        tables = [Article, SideEffect, Comment, Article.topics.through, RelatedArticle, ArticleImage]
         with connection.cursor() as cursor:
             for model in tables:
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
