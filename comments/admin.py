@@ -1,16 +1,22 @@
 """Moderation in the Django admin: the comment queue, the blocklist and comment threads."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from articles.admin import ArticleAdmin, LenientChangeListMixin, as_id
 from articles.models import Article
-from comments.models import BlockedPhrase, Comment, CommentThread
+from comments import personal_data
+from comments.forms import PersonalDataForm
+from comments.models import BlockedPhrase, Comment, CommentThread, PersonalDataRequest
 from comments.moderation import thread_is_open
 from comments.paginators import EstimatedCountPaginator
 
@@ -263,3 +269,60 @@ class ArticleWithThreadAdmin(CommentThreadActions, ArticleAdmin):
 
 admin.site.unregister(Article)
 admin.site.register(Article, ArticleWithThreadAdmin)
+
+
+@admin.register(PersonalDataRequest)
+class PersonalDataRequestAdmin(admin.ModelAdmin):
+    """Export or erase a commenter's data ("Add"), and the record of each time it was done.
+
+    Superusers and Moderators only (the permission comments.handle_personal_data). The record
+    is kept as it was written: nobody changes or deletes it here."""
+
+    list_display = ["done_at", "action", "rows", "done_by", "email_digest"]
+    list_filter = ["action"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("comments.handle_personal_data")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("comments.handle_personal_data")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PersonalDataForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            email, action = form.cleaned_data["email"], form.cleaned_data["action"]
+            if action == PersonalDataRequest.Action.EXPORT:
+                return self.export(request, email)
+            count = personal_data.erase(email, delete=action == PersonalDataRequest.Action.DELETE)
+            personal_data.record(action, email, count, request.user)
+            verb = "Deleted" if action == PersonalDataRequest.Action.DELETE else "Anonymized"
+            self.message_user(request, f"{verb} {count} comment{'s' if count != 1 else ''} by {email}.",
+                              messages.SUCCESS)  # fmt: skip
+            return HttpResponseRedirect(reverse("admin:comments_personaldatarequest_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Export or erase a commenter's personal data",
+            "form": form,
+            "opts": self.model._meta,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(
+            request, "admin/comments/personal_data.html", context, status=400 if form.errors else 200
+        )
+
+    def export(self, request, email):
+        data = personal_data.export(email)
+        personal_data.record(PersonalDataRequest.Action.EXPORT, email, len(data["comments"]), request.user)
+        response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = 'attachment; filename="smpinfo-personal-data.json"'
+        add_never_cache_headers(response)
+        return response

@@ -16,7 +16,14 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from comments.models import BODY_MAX_LENGTH, DUPLICATE_MESSAGE, Comment, CommentReport, normalize_email
+from comments.models import (
+    BODY_MAX_LENGTH,
+    DUPLICATE_MESSAGE,
+    Comment,
+    CommentReport,
+    PersonalDataRequest,
+    normalize_email,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -239,3 +246,22 @@ class ReportForm(forms.Form):
         error_messages={"required": "Choose what is wrong with the comment.",
                         "invalid_choice": "Choose one of the reasons listed."},
     )  # fmt: skip
+
+
+class PersonalDataForm(forms.Form):
+    """The admin's export or erasure of one commenter's data, by email."""
+
+    email = forms.EmailField(help_text="The email the person commented with (any letter case).")
+    action = forms.ChoiceField(
+        choices=PersonalDataRequest.Action.choices, widget=forms.RadioSelect, initial="export"
+    )
+    confirm = forms.BooleanField(
+        required=False,
+        label="I have checked that this request comes from the person, and the erasure cannot be undone.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") != PersonalDataRequest.Action.EXPORT and not cleaned.get("confirm"):
+            self.add_error("confirm", "Tick this box to erase: an erasure cannot be undone.")
+        return cleaned

@@ -440,3 +440,34 @@ class CommentReport(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()}: comment {self.comment_id}"
+
+
+class PersonalDataRequest(models.Model):
+    """A record of each export or erasure of a commenter's personal data: who did it, when,
+    and how many comments it covered. The email itself is kept only as a keyed digest, so
+    that the record of an erasure does not keep what was erased."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", "Export (JSON download)"
+        ANONYMIZE = "anonymize", "Erase: anonymize the comments (the text stays, as “Anonymous”)"
+        DELETE = "delete", "Erase: delete the comments"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    email_digest = models.CharField(
+        "email (digest)",
+        max_length=64,
+        help_text="A keyed digest of the email: the same email gives the same.",
+    )
+    rows = models.PositiveIntegerField("comments", help_text="How many comments it exported or erased.")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="by"
+    )
+    done_at = models.DateTimeField("when", default=timezone.now)
+
+    class Meta:
+        ordering = ["-done_at", "-pk"]
+        verbose_name = "personal data request"
+        permissions = [("handle_personal_data", "Can export and erase a commenter's personal data")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} ({self.rows} comments)"

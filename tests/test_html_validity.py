@@ -114,6 +114,8 @@ def pages(site, illustrated):
         ),
         "image library (reviewer)": (reviewer, "/admin/images/image/"),
         "comment queue (moderator)": (moderator, "/admin/comments/comment/?status=all"),
+        "personal data form (moderator)": (moderator, "/admin/comments/personaldatarequest/add/"),
+        "personal data requests (moderator)": (moderator, "/admin/comments/personaldatarequest/"),
         "article change (moderator)": (moderator, f"{article_admin}/change/"),
         "review add (reviewer)": (reviewer, f"/admin/articles/review/add/?article={site.pk}"),
         "review list (reviewer)": (reviewer, "/admin/articles/review/"),
@@ -140,6 +142,12 @@ def answers_to_forms():
         "comment report without a reason": (
             400,
             reader.post(f"/comments/{Comment.objects.approved().first().pk}/report/", {}),
+        ),
+        "personal data erasure unconfirmed (moderator)": (
+            400,
+            browser("Moderators").post(
+                "/admin/comments/personaldatarequest/add/", {"email": "x@example.org", "action": "delete"}
+            ),
         ),
         "image upload refused (editor)": (
             200,

@@ -5,9 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from comments.models import Comment
-
-ANONYMOUS = "Anonymous"
+from comments import personal_data
+from comments.models import PersonalDataRequest
 
 
 class Command(BaseCommand):
@@ -30,17 +29,9 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             # The update and the deletion retire the pages that showed these comments.
-            comments = Comment.objects.filter(author_email=email)
-            if delete:
-                count = comments.count()
-                comments.delete()
-                verb = "Deleted"
-            else:
-                # The fingerprint is a digest of the email: it goes too (and an erased
-                # comment is nobody's duplicate).
-                count = comments.update(
-                    author_name=ANONYMOUS, author_email="", fingerprint=None, user_agent="", ip_address=None
-                )
-                verb = "Anonymized"
+            count = personal_data.erase(email, delete=delete)
+            action = PersonalDataRequest.Action.DELETE if delete else PersonalDataRequest.Action.ANONYMIZE
+            personal_data.record(action, email, count)
+        verb = "Deleted" if delete else "Anonymized"
         noun = "comment" if count == 1 else "comments"
         self.stdout.write(self.style.SUCCESS(f"{verb} {count} {noun} by {email}."))

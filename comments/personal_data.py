@@ -1,0 +1,77 @@
+"""A commenter's personal data, by email address: everything the site holds about it as
+JSON, and its erasure (as WordPress's personal-data exporter and eraser do). The admin's
+"Personal data requests" and `manage.py erase_commenter` both come here, and each use is
+recorded (comments.models.PersonalDataRequest)."""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from comments.models import Comment, PersonalDataRequest, normalize_email
+
+ANONYMOUS = "Anonymous"
+EXPORTED_FIELDS = [
+    "pk", "author_name", "author_email", "body", "status", "created_at", "ip_address", "user_agent",
+    "moderated_at",
+]  # fmt: skip
+
+
+def comments_of(email):
+    return Comment.objects.filter(author_email=normalize_email(email))
+
+
+def email_digest(email):
+    return hmac.new(settings.SECRET_KEY.encode(), f"personal data:{normalize_email(email)}".encode(),
+                    hashlib.sha256).hexdigest()  # fmt: skip
+
+
+def export(email):
+    """Everything the site holds about `email`, as a dict ready for JSON."""
+    comments = comments_of(email).select_related("article").order_by("created_at", "pk")
+    return {
+        "email": normalize_email(email),
+        "exported_at": timezone.now().isoformat(),
+        "site": settings.SITE_URL,
+        "comments": [
+            {
+                "id": comment.pk,
+                "article": comment.article.title,
+                "article_url": f"{settings.SITE_URL.rstrip('/')}{comment.article.get_absolute_url()}",
+                "name": comment.author_name,
+                "email": comment.author_email,
+                "comment": comment.body,
+                "status": comment.get_status_display(),
+                "sent_at": comment.created_at.isoformat(),
+                "ip_address": comment.ip_address,
+                "browser": comment.user_agent,
+                "moderated_at": comment.moderated_at.isoformat() if comment.moderated_at else None,
+            }
+            for comment in comments.only(*EXPORTED_FIELDS, "article__title", "article__slug")
+        ],
+        "other_data": "Readers' reports of comments are kept without any address or email, so none "
+        "belongs to this email. The site keeps no account, subscription or tracking data for readers.",
+    }
+
+
+def erase(email, *, delete=False):
+    """Anonymize (or delete) every comment sent with `email`; returns how many. The name
+    becomes "Anonymous", the email, its fingerprint (a digest of it), the browser and the
+    address go; the text stays. The pages that showed them are retired on commit."""
+    with transaction.atomic():
+        comments = comments_of(email)
+        if delete:
+            count = comments.count()
+            comments.delete()
+            return count
+        return comments.update(
+            author_name=ANONYMOUS, author_email="", fingerprint=None, user_agent="", ip_address=None
+        )
+
+
+def record(action, email, rows, user=None):
+    """Note who exported or erased the data of `email`, when, and how many comments."""
+    return PersonalDataRequest.objects.create(action=action, email_digest=email_digest(email), rows=rows,
+                                              done_by=user)  # fmt: skip
