@@ -46,17 +46,23 @@ def comment_rate_exceeded(request):
     If the cache is down the limit is skipped and the failure logged: an outage
     of the cache must not stop readers from commenting.
     """
-    return rate_exceeded(request, "comments.post", settings.COMMENTS_RATE_LIMIT, "COMMENTS_RATE_LIMIT")
+    return rate_exceeded(
+        request, "comments.post", settings.COMMENTS_RATE_LIMIT, "COMMENTS_RATE_LIMIT", "Comment"
+    )
 
 
 def report_rate_exceeded(request):
     """Count this report against the reader's address; True when over COMMENTS_REPORT_RATE_LIMIT."""
     return rate_exceeded(
-        request, "comments.report", settings.COMMENTS_REPORT_RATE_LIMIT, "COMMENTS_REPORT_RATE_LIMIT"
+        request,
+        "comments.report",
+        settings.COMMENTS_REPORT_RATE_LIMIT,
+        "COMMENTS_REPORT_RATE_LIMIT",
+        "Report",
     )
 
 
-def rate_exceeded(request, group, rate, setting):
+def rate_exceeded(request, group, rate, setting, what):
     parsed = parse_rate(rate, setting)
     if parsed is None:
         return False
@@ -69,5 +75,5 @@ def rate_exceeded(request, group, rate, setting):
             increment=True,
         )
     except Exception:
-        logger.exception("Rate limit %s skipped: the cache did not answer", group)
+        logger.exception("%s rate limit skipped: the cache did not answer", what)
         return False
