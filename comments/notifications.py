@@ -6,6 +6,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from articles.staff_email import group_emails, one_line, queue_email
+from comments.email_moderation import moderation_links
 
 logger = logging.getLogger(__name__)
 
@@ -26,9 +27,13 @@ def notify_moderators(comment, admin_url, *, reported=False):
         return
     what = "Reported comment back in moderation" if reported else "Comment awaiting moderation"
     subject = f"[smpinfo] {what} on “{one_line(comment.article.title)}”"
-    body = render_to_string(
-        "comments/email/comment_held.txt", {"comment": comment, "admin_url": admin_url, "reported": reported}
-    )
+    context = {
+        "comment": comment,
+        "admin_url": admin_url,
+        "reported": reported,
+        "links": moderation_links(comment),
+    }
+    body = render_to_string("comments/email/comment_held.txt", context)
     try:
         queue_email(subject, body, recipients)
     except Exception:

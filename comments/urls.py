@@ -7,4 +7,5 @@ app_name = "comments"
 urlpatterns = [
     path("articles/<slug:slug>/comments/", views.post_comment, name="post"),
     path("comments/<int:pk>/report/", views.report, name="report"),
+    path("comments/moderate/<str:token>/", views.moderate_from_email, name="moderate_from_email"),
 ]

@@ -4,6 +4,9 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -14,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from articles.models import Article
 from articles.staff_email import site_link
 from articles.views import render_article
+from comments import email_moderation
 from comments.forms import CommentForm, ReportForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
@@ -151,3 +155,37 @@ def report(request, pk):
     if outcome is Outcome.HELD:
         return HttpResponseSeeOther(f"{comment.article.get_absolute_url()}#comments")
     return HttpResponseSeeOther(comment.get_absolute_url())
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def moderate_from_email(request, token):
+    """A link from the held-comment email (comments.email_moderation): GET confirms what it
+    will do, and writes nothing; the page's button POSTs it. Logged-out moderators log in
+    first; a link that is not the site's, expired or already used says so."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not request.user.has_perm("comments.change_comment"):
+        raise PermissionDenied
+    try:
+        asked = email_moderation.read_token(token)
+    except signing.SignatureExpired:
+        return link_refused(request, "This link has expired", status=410)
+    except signing.BadSignature:
+        return link_refused(request, "This link is not valid", status=400)
+    except email_moderation.StaleLink:
+        return link_refused(
+            request, "This link has been used, or the comment was moderated since", status=410
+        )
+    if request.method != "POST":
+        return render(
+            request, "comments/moderate_from_email.html", {"asked": asked, "comment": asked.comment}
+        )
+    if not email_moderation.carry_out(asked, request.user):
+        return link_refused(request, "The comment was moderated meanwhile", status=409)
+    messages.success(request, f"The comment by {asked.comment.author_name} was {asked.done}.")
+    return HttpResponseSeeOther(reverse("admin:comments_comment_changelist"))
+
+
+def link_refused(request, heading, status):
+    return render(request, "comments/moderation_link_refused.html", {"heading": heading}, status=status)

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from articles.models import Article
+from comments.email_moderation import make_token
 from comments.models import Comment
 from tests.factories import (
     ArticleFactory,
@@ -115,6 +116,10 @@ def pages(site, illustrated):
         "image library (reviewer)": (reviewer, "/admin/images/image/"),
         "comment queue (moderator)": (moderator, "/admin/comments/comment/?status=all"),
         "personal data form (moderator)": (moderator, "/admin/comments/personaldatarequest/add/"),
+        "moderation link from an email (moderator)": (
+            moderator,
+            f"/comments/moderate/{make_token(Comment.objects.approved().first(), 'spam')}/",
+        ),
         "personal data requests (moderator)": (moderator, "/admin/comments/personaldatarequest/"),
         "article change (moderator)": (moderator, f"{article_admin}/change/"),
         "review add (reviewer)": (reviewer, f"/admin/articles/review/add/?article={site.pk}"),
@@ -148,6 +153,10 @@ def answers_to_forms():
             browser("Moderators").post(
                 "/admin/comments/personaldatarequest/add/", {"email": "x@example.org", "action": "delete"}
             ),
+        ),
+        "moderation link refused (moderator)": (
+            400,
+            browser("Moderators").get("/comments/moderate/not-a-token/"),
         ),
         "image upload refused (editor)": (
             200,
