@@ -25,7 +25,7 @@ Runs end to end and stops everything it starts:
    inside Django (test client), pyinstrument profiles of the uncached and cached article;
    the time a 12-megapixel JPEG takes from upload to renditions (images.processing and
    images.library, in one process, 3 times);
-7. a second scratch database with 10,000 articles, 1,000,000 comments and 12 images shown
+7. a second scratch database with 10,000 articles, 1,000,000 comments and 8 images shown
    on half the articles (generate_demo_data, or BENCH_LARGE_DATABASE_URL), served by a
    dummy-cache instance:
    latency of the home page, the largest thread (first and middle page), the moderation
@@ -244,7 +244,7 @@ def parse_config():
         threads=env_int("BENCH_THREADS", 2),
         large_articles=200 if quick else env_int("BENCH_LARGE_ARTICLES", 10_000),
         large_comments=20_000 if quick else env_int("BENCH_LARGE_COMMENTS", 1_000_000),
-        large_images=4 if quick else env_int("BENCH_LARGE_IMAGES", 12),
+        large_images=4 if quick else env_int("BENCH_LARGE_IMAGES", 8),
         database_url=database_url,
         large_database_url=os.environ.get("BENCH_LARGE_DATABASE_URL", ""),
         pg_url=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
