@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 
+from comments import held
 from comments.forms import CommentForm
 from comments.models import COMMENTS_PER_PAGE, Comment, thread_page_url
 from comments.moderation import thread_is_open
@@ -33,7 +34,10 @@ def thread_context(request, article, form=None):
         form = CommentForm(article, request=request)
     page = approved_comments_page(article, request.GET.get("page"))
     page_shows(request, page=page.number)
+    # The reader's own held comments, newest of the thread: shown where they would be, on the last page.
+    own_held = held.held_comments(request, article) if page.number == page.paginator.num_pages else []
     return {
+        "held_comments": with_shown_dates(own_held),
         "comments_open": is_open,
         "comment_page": page,
         # Each comment's permalink is this plus its anchor: one address made per page, not 50.

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from articles.models import Article
 from articles.staff_email import site_link
 from articles.views import render_article
-from comments import email_moderation
+from comments import email_moderation, held
 from comments.forms import CommentForm, ReportForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
@@ -113,7 +113,9 @@ def post_comment(request, slug):
     messages.success(
         request, "Thank you! Your comment is awaiting moderation and will appear once it is approved."
     )
-    return HttpResponseSeeOther(f"{article.get_absolute_url()}#comments")
+    response = HttpResponseSeeOther(f"{article.get_absolute_url()}#comments")
+    held.remember(request, response, comment)  # shown to this reader in place until then
+    return response
 
 
 def render_article_with_form(request, article, form):

@@ -60,14 +60,17 @@ def asks_for_what_it_shows(request):
 
 
 def is_shareable(request):
-    """A request whose page is the same for every reader: anonymous, no message waiting.
+    """A request whose page is the same for every reader: anonymous, no message waiting,
+    none of the PAGE_CACHE_PERSONAL_COOKIES (the site's own reasons for a page of one's own).
 
     Decided from cookies alone: without a session cookie there is no logged-in user.
     """
+    cookies = request.COOKIES
     return (
         request.method in ("GET", "HEAD")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
+        and settings.SESSION_COOKIE_NAME not in cookies
+        and "messages" not in cookies
+        and not any(name in cookies for name in getattr(settings, "PAGE_CACHE_PERSONAL_COOKIES", ()))
     )
 
 

@@ -295,8 +295,13 @@ PAGE_CACHE_HOLES = {
     "form_token": "comments.forms.renew_form_token",
 }
 PAGE_CACHE_QUERY_PARAMETERS = ["page"]
+# Cookies that make a reader's pages their own (comments.held: their comments awaiting
+# moderation, shown to them in place): such a request is neither served from nor stored in the cache.
+PAGE_CACHE_PERSONAL_COOKIES = ["smpinfo_held"]
 # What a release is made of: a deploy that changes one of these serves no page built before.
-PAGE_CACHE_RELEASE_FILES = [f"{app}/**/*.py" for app in ("pagecache", "articles", "comments", "smpinfo")] + [
+PAGE_CACHE_RELEASE_FILES = [
+    f"{app}/**/*.py" for app in ("pagecache", "images", "articles", "comments", "smpinfo")
+] + [
     "templates/**/*.*"
 ]
 

@@ -44,7 +44,9 @@ def test_valid_comment_is_held_and_redirects_back_with_a_message(client, open_ar
 def test_held_comment_is_not_shown_to_readers(client, open_article):
     post(client, open_article, body="Not yet approved text")
 
-    assert "Not yet approved text" not in client.get("/articles/healing/").content.decode()
+    assert "Not yet approved text" not in Client().get("/articles/healing/").content.decode()
+    # Its sender alone sees it, marked (tests/test_held_comments_shown_to_their_author.py).
+    assert "Awaiting moderation" in client.get("/articles/healing/").content.decode()
 
 
 def test_email_is_stored_in_lower_case_and_never_shown(client, open_article, settings):

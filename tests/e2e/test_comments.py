@@ -25,7 +25,9 @@ def run_admin_action(page, selected_pk, action_label):
     page.get_by_role("button", name="Go", exact=True).click()
 
 
-def test_reader_comment_awaits_moderation_and_is_not_shown_yet(open_article, page, screenshot):
+def test_reader_comment_awaits_moderation_and_is_shown_to_its_sender_only(
+    open_article, page, new_context, screenshot
+):
     page.goto(open_article.get_absolute_url())
     form = page.locator("#comment-form")
     form.get_by_label("Name").fill("Robin Reader")
@@ -37,9 +39,18 @@ def test_reader_comment_awaits_moderation_and_is_not_shown_yet(open_article, pag
     page.wait_for_url(f"**{open_article.get_absolute_url()}#comments")
     comments = page.locator("#comments")
     expect(comments.get_by_role("status")).to_contain_text("awaiting moderation")
-    expect(comments).not_to_contain_text(COMMENT)
-    expect(comments.locator(".comment")).to_have_count(0)
+    held = comments.locator(".comment-held")
+    expect(held).to_have_count(1)
+    expect(held).to_contain_text(COMMENT)
+    expect(held).to_contain_text("Awaiting moderation")
     screenshot(page)
+    page.reload()  # a later view, its message gone: still shown to its sender
+    expect(page.locator("#comments .comment-held")).to_contain_text(COMMENT)
+
+    someone_else = new_context().new_page()
+    someone_else.goto(open_article.get_absolute_url())
+    expect(someone_else.locator("#comments")).not_to_contain_text(COMMENT)
+    expect(someone_else.locator("#comments .comment")).to_have_count(0)
 
     comment = Comment.objects.get()
     assert (comment.status, comment.author_name, comment.body) == (
