@@ -43,3 +43,31 @@ def library_image(width=1200, height=800, *, data=None, name="photo.jpg", **fiel
     library.fill_image(image, processed, stored, name)
     image.save()
     return image
+
+
+def illustrated_article(**fields):
+    """An article with every kind of image: a featured one, one embedded as a figure of its
+    own, a decorative one within a sentence, and a side effect's; returns (article, featured)."""
+    from tests.factories import ArticleFactory, SideEffectFactory
+
+    featured = library_image(
+        2000,
+        1333,
+        alt_text="Hairline after the second session",
+        caption="Two weeks on",
+        credit="Photo: the clinic, CC BY 4.0",
+    )
+    figure = library_image(1200, 800, alt_text="Pigment dots up close", caption="The dots at the temple")
+    within = library_image(600, 400, alt_text="", decorative=True)
+    article = ArticleFactory(
+        title="A healed hairline, in pictures",
+        slug="a-healed-hairline-in-pictures",
+        summary="What the ink looks like once healed.",
+        body=f"The pigment settles.\n\n![](image:{figure.pk})\n\n"
+        f"Seen closer ![](image:{within.pk}) the dots are separate.",
+        featured_image=featured,
+        **fields,
+    )
+    SideEffectFactory(article=article, name="Redness", image=library_image(900, 600, alt_text="Redness"))
+    article.save()
+    return article, featured

@@ -14,16 +14,14 @@ from articles.models import Article
 from comments.email_moderation import make_token
 from comments.models import Comment
 from tests.factories import (
-    ArticleFactory,
     AuthorFactory,
     CommentFactory,
     ReferenceFactory,
     ReviewFactory,
-    SideEffectFactory,
     UserFactory,
     comment_form_data,
 )
-from tests.pictures import library_image, upload
+from tests.pictures import illustrated_article, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -49,26 +47,7 @@ def site(reviewer):
 def illustrated(site):
     """An article with a featured image, an image embedded as a figure of its own and one
     within a sentence, and a side effect's image; the home page and search show its thumbnail."""
-    featured = library_image(
-        2000,
-        1333,
-        alt_text="Hairline after the second session",
-        caption="Two weeks on",
-        credit="Photo: the clinic, CC BY 4.0",
-    )
-    inline = library_image(1200, 800, alt_text="Pigment dots up close", caption="The dots at the temple")
-    within = library_image(600, 400, alt_text="", decorative=True)
-    article = ArticleFactory(
-        title="A healed hairline, in pictures",
-        slug="a-healed-hairline-in-pictures",
-        summary="What the ink looks like once healed.",
-        body=f"The pigment settles.\n\n![](image:{inline.pk})\n\n"
-        f"Seen closer ![ink dots under a lens](image:{within.pk}) they are separate.",
-        featured_image=featured,
-    )
-    SideEffectFactory(article=article, name="Redness", image=library_image(900, 600, alt_text="Redness"))
-    article.save()
-    return article, featured
+    return illustrated_article()
 
 
 def browser(*groups, superuser=False):
@@ -81,14 +60,14 @@ def browser(*groups, superuser=False):
 
 def pages(site, illustrated):
     article_admin = f"/admin/articles/article/{site.pk}"
-    illustrated_article, featured_image = illustrated
+    pictured, featured_image = illustrated
     readers = Client()
     editor, moderator, reviewer = browser("Editors"), browser("Moderators"), browser("Reviewers")
     return {
         "home": (readers, "/"),
         "article": (readers, site.get_absolute_url()),
         "article with comment form": (readers, "/articles/what-is-scalp-micropigmentation/"),
-        "article with images": (readers, illustrated_article.get_absolute_url()),
+        "article with images": (readers, pictured.get_absolute_url()),
         "author": (readers, "/authors/sam-writer/"),
         "search": (readers, "/search/?q=ink"),
         "topics": (readers, "/topics/"),
@@ -111,7 +90,7 @@ def pages(site, illustrated):
         "image change (editor)": (editor, f"/admin/images/image/{featured_image.pk}/change/"),
         "article with images change (editor)": (
             editor,
-            f"/admin/articles/article/{illustrated_article.pk}/change/",
+            f"/admin/articles/article/{pictured.pk}/change/",
         ),
         "image library (reviewer)": (reviewer, "/admin/images/image/"),
         "comment queue (moderator)": (moderator, "/admin/comments/comment/?status=all"),

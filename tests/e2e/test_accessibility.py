@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from tests.e2e.conftest import log_in
-from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, UserFactory
-from tests.pictures import library_image
+from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.pictures import illustrated_article, library_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,25 +27,7 @@ def open_article_path():
 def article_with_images():
     """An article with a featured image, a figure in its text, a decorative picture within a
     sentence and a side effect's image."""
-    featured = library_image(
-        1800,
-        1200,
-        alt_text="Hairline after the second session",
-        caption="Two weeks on",
-        credit="Photo: the clinic, CC BY 4.0",
-    )
-    figure = library_image(1200, 800, alt_text="Pigment dots up close", caption="The dots at the temple")
-    decorative = library_image(600, 400, alt_text="", decorative=True)
-    article = ArticleFactory(
-        title="A healed hairline, in pictures",
-        summary="What the ink looks like once healed.",
-        body=f"The pigment settles.\n\n![](image:{figure.pk})\n\n"
-        f"Seen closer ![](image:{decorative.pk}) the dots are separate.",
-        featured_image=featured,
-    )
-    SideEffectFactory(article=article, name="Redness", image=library_image(900, 600, alt_text="Redness"))
-    article.save()
-    return article
+    return illustrated_article()[0]
 
 
 def article_with_images_path():
