@@ -301,9 +301,7 @@ PAGE_CACHE_PERSONAL_COOKIES = ["smpinfo_held"]
 # What a release is made of: a deploy that changes one of these serves no page built before.
 PAGE_CACHE_RELEASE_FILES = [
     f"{app}/**/*.py" for app in ("pagecache", "images", "articles", "comments", "smpinfo")
-] + [
-    "templates/**/*.*"
-]
+] + ["templates/**/*.*"]
 
 # Authentication.
 AUTH_PASSWORD_VALIDATORS = [
