@@ -32,6 +32,7 @@ from tests.factories import (
     admin_article_form_data,
     inline_form_data,
 )
+from tests.pictures import library_image
 from tests.queries import count_uncached_queries
 
 pytestmark = pytest.mark.django_db
@@ -412,7 +413,21 @@ def delete_side_effect(editor_client, article):
     article.side_effects.first().delete()
 
 
-@pytest.mark.parametrize("change", [edit_side_effect_in_the_admin, add_reference, delete_side_effect])
+def set_a_featured_image(editor_client, article):
+    saved(change_article(editor_client, article, featured_image=str(library_image().pk)))
+
+
+def give_a_side_effect_an_image(editor_client, article):
+    effect = article.side_effects.first()
+    effect.image = library_image()
+    effect.save()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [edit_side_effect_in_the_admin, add_reference, delete_side_effect, set_a_featured_image,
+     give_a_side_effect_an_image],
+)  # fmt: skip
 def test_side_effect_or_reference_change_after_the_review_says_updated_since(
     change, editor_client, reviewer_author, article
 ):

@@ -273,18 +273,31 @@ class ContentParts(NamedTuple):
 
 def content_parts_digest(article, side_effects, references):
     """A digest of what readers see of an article's content: its title, summary, body,
-    side effects and references. Layout, byline, comments and the review line are left
-    out: a medical review checks the content, and "Updated" dates a change to it."""
+    side effects and references, and which images it shows. Layout, byline, comments and
+    the review line are left out: a medical review checks the content, and "Updated" dates
+    a change to it."""
     content = {
         "title": article.title,
         "summary": article.summary,
         "body": article.body,
         "side_effects": [
-            [effect.name, effect.description, effect.frequency, effect.duration, effect.cause, effect.advice]
+            [
+                effect.name,
+                effect.description,
+                effect.frequency,
+                effect.duration,
+                effect.cause,
+                effect.advice,
+                *([effect.image_id] if effect.image_id else []),
+            ]
             for effect in side_effects
         ],
         "references": [reference.digest_fields() for reference in references],
     }
+    # Images are part of what a review sees; added only when there are any, so that the
+    # digests of articles without images stay what they were before images existed.
+    if article.featured_image_id:
+        content["featured_image"] = article.featured_image_id
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
