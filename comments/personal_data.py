@@ -3,12 +3,10 @@ JSON, and its erasure (as WordPress's personal-data exporter and eraser do). The
 "Personal data requests" and `manage.py erase_commenter` both come here, and each use is
 recorded (comments.models.PersonalDataRequest)."""
 
-import hashlib
-import hmac
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from comments.models import Comment, PersonalDataRequest, normalize_email
 
@@ -24,8 +22,7 @@ def comments_of(email):
 
 
 def email_digest(email):
-    return hmac.new(settings.SECRET_KEY.encode(), f"personal data:{normalize_email(email)}".encode(),
-                    hashlib.sha256).hexdigest()  # fmt: skip
+    return salted_hmac("comments.personal-data", normalize_email(email), algorithm="sha256").hexdigest()
 
 
 def export(email):

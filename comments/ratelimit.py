@@ -35,8 +35,9 @@ def reader_address(request):
     return request.META.get("REMOTE_ADDR") or "0.0.0.0"
 
 
-def retry_after_seconds():
-    parsed = parse_rate(settings.COMMENTS_RATE_LIMIT)
+def retry_after_seconds(rate=None, setting="COMMENTS_RATE_LIMIT"):
+    """The Retry-After of a refusal by `rate` (COMMENTS_RATE_LIMIT unless given): its period."""
+    parsed = parse_rate(settings.COMMENTS_RATE_LIMIT if rate is None else rate, setting)
     return parsed[1] if parsed else 0
 
 

@@ -2,14 +2,13 @@
 and a comment reported by COMMENTS_REPORTS_TO_HOLD readers goes back to the moderation queue
 with the reasons, its moderators told."""
 
-import hashlib
-import hmac
 from collections import Counter
 from enum import Enum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from articles.staff_email import site_link
 from comments.models import Comment, CommentReport
@@ -25,7 +24,7 @@ class Outcome(Enum):
 def reporter_digest(address):
     """Who reported, as a digest keyed with the site's secret: one report per address is
     countable, and no address is stored."""
-    return hmac.new(settings.SECRET_KEY.encode(), f"report:{address}".encode(), hashlib.sha256).hexdigest()
+    return salted_hmac("comments.report", address, algorithm="sha256").hexdigest()
 
 
 def open_reports(comment):

@@ -8,8 +8,10 @@ from the nearer end of the thread: the first and the last pages read 50 entries,
 one half the thread's entries at most, and no row) and then those rows by primary key.
 """
 
+from functools import lru_cache
+
 from django.core.paginator import Page, Paginator
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 
@@ -43,10 +45,17 @@ def thread_context(request, article, form=None):
         # Each comment's permalink is this plus its anchor: one address made per page, not 50.
         "comment_page_url": thread_page_url(article, page.number),
         # Likewise each comment's report link: this, its number and "/report/".
-        "comment_report_prefix": reverse("comments:report", args=[0]).removesuffix("0/report/"),
+        "comment_report_prefix": report_prefix(get_script_prefix(), get_urlconf()),
         "comment_count": page.paginator.count,
         "comment_form": form if is_open else None,
     }
+
+
+@lru_cache(maxsize=16)
+def report_prefix(script_prefix, urlconf):
+    """The start of every report link, made once for each path prefix and URL configuration
+    (the arguments name them), as base.html's addresses are (articles.context_processors)."""
+    return reverse("comments:report", args=[0]).removesuffix("0/report/")
 
 
 def approved_comments_page(article, requested):

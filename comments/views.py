@@ -24,7 +24,6 @@ from comments.moderation import moderate, thread_is_open
 from comments.notifications import notify_moderators
 from comments.ratelimit import (
     comment_rate_exceeded,
-    parse_rate,
     reader_address,
     report_rate_exceeded,
     retry_after_seconds,
@@ -147,8 +146,8 @@ def report(request, pk):
         return render(request, "comments/report.html", {"comment": comment, "form": form})
     if report_rate_exceeded(request):
         response = render(request, "comments/report_rate_limited.html", {"comment": comment}, status=429)
-        parsed = parse_rate(settings.COMMENTS_REPORT_RATE_LIMIT, "COMMENTS_REPORT_RATE_LIMIT")
-        response["Retry-After"] = str(parsed[1] if parsed else 0)
+        rate, setting = settings.COMMENTS_REPORT_RATE_LIMIT, "COMMENTS_REPORT_RATE_LIMIT"
+        response["Retry-After"] = str(retry_after_seconds(rate, setting))
         return response
     if not form.is_valid():
         return render(request, "comments/report.html", {"comment": comment, "form": form}, status=400)

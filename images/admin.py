@@ -59,21 +59,21 @@ class ImageChangeForm(forms.ModelForm):
         model = Image
         fields = DESCRIPTION_FIELDS
 
-    def clean(self):
-        cleaned = super().clean()
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds what the editor sent
         # A page already published with the image may not be left showing a person without consent.
-        would_lack_consent = cleaned.get("shows_person") and not (
-            cleaned.get("consent_date") and (cleaned.get("consent_reference") or "").strip()
-        )
-        if self.instance.pk and would_lack_consent:
-            published = [page.label for page in pages_showing(self.instance) if page.published]
-            if published:
-                raise ValidationError(
+        if self.instance.consent_recorded:
+            return
+        published = [page.label for page in pages_showing(self.instance) if page.published]
+        if published:
+            self.add_error(
+                None,
+                ValidationError(
                     "This image shows a person and published pages show it: %(pages)s. Record their consent, "
                     "or take the image off those pages first.",
                     params={"pages": "; ".join(published)},
-                )
-        return cleaned
+                ),
+            )
 
 
 class ImageChangeList(ChangeList):

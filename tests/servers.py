@@ -38,6 +38,21 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_until_answering(process, url, name, output, seconds):
+    """Wait until `url` answers 200; a `process` that exits first fails with its `output()`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited: {output()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{name} at {url} did not answer in {seconds} s")
+
+
 class AppServer:
     """One gunicorn instance with the repository's config, on the test database and the shared Redis."""
 
@@ -79,17 +94,7 @@ class AppServer:
         return self.log.read().decode(errors="replace")
 
     def wait_until_ready(self, seconds=30):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited: {self.stderr()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"gunicorn on port {self.port} did not answer /healthz in {seconds} s")
+        wait_until_answering(self.process, f"{self.url}/healthz", "gunicorn", self.stderr, seconds)
 
     def stop(self):
         self.process.terminate()
@@ -263,21 +268,12 @@ class MotoServer:
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                raise AssertionError(
-                    f"moto.server exited: {self.log.read().decode(errors='replace')[-2000:]}"
-                )
-            try:
-                # ListBuckets, unsigned: moto answers it once its S3 is up.
-                with urllib.request.urlopen(f"{self.url}/", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"moto.server on port {self.port} did not answer in {seconds} s")
+        # ListBuckets, unsigned: moto answers it once its S3 is up.
+        wait_until_answering(self.process, f"{self.url}/", "moto.server", self.log_text, seconds)
+
+    def log_text(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def client(self):
         """A boto3 S3 client of this server, to create buckets and look at what the site stored."""
