@@ -26,7 +26,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.utils import timezone
 
-from articles.models import Article, deleted_with_its_article
+from articles.models import Article, Author, deleted_with_its_article
 from articles.once import OncePerBlock
 from pagecache import pages_changed, path_scope
 
@@ -83,15 +83,19 @@ def comment_saved_or_deleted(sender, instance, **kwargs):
 
 
 # The fields of a comment that readers may see (or that decide whether they see it).
-SHOWN_FIELDS = {"article", "article_id", "author_name", "body", "created_at", "status"}
-# Those that decide which article counts it as approved.
-COUNTED_FIELDS = {"article", "article_id", "status"}
+SHOWN_FIELDS = {
+    "article", "article_id", "author_name", "body", "created_at", "status", "parent", "parent_id",
+    "is_staff_answer", "pinned", "staff_author", "staff_author_id",
+}  # fmt: skip
+# Those that decide which article counts it as shown, and where.
+COUNTED_FIELDS = {"article", "article_id", "status", "parent", "parent_id"}
 # Rows changed per UPDATE by a bulk change of COUNTED_FIELDS (SQLite takes 999 parameters).
 UPDATE_BATCH_SIZE = 500
 
 
 def recount_approved_comments(article_ids):
-    """Store the number of approved comments of each of these articles; returns {pk: count}.
+    """Store the number of comments readers see on each of these articles, and how many of
+    them are top-level (the thread's pages count those); returns {pk: (total, top_level)}.
 
     Locks the article rows (in pk order, so two recounts never deadlock), then counts, in
     the caller's transaction when there is one: a comment change and its count commit
@@ -104,13 +108,19 @@ def recount_approved_comments(article_ids):
         return {}
     articles = Article._base_manager.select_for_update().filter(pk__in=ids).order_by("pk")
     with transaction.atomic(savepoint=False):
-        stored = dict(articles.values_list("pk", "approved_comment_count"))
-        approved = Comment.objects.approved().filter(article_id__in=stored).order_by()
-        counts = dict.fromkeys(stored, 0)
-        counts.update(approved.values_list("article_id").annotate(models.Count("pk")))
-        changed = [Article(pk=pk, approved_comment_count=count) for pk, count in counts.items()
-                   if count != stored[pk]]  # fmt: skip
-        Article._base_manager.bulk_update(changed, ["approved_comment_count"])
+        stored = {pk: (total, top) for pk, total, top in articles.values_list(
+            "pk", "approved_comment_count", "approved_top_level_count")}  # fmt: skip
+        shown = Comment.objects.shown().filter(article_id__in=stored).order_by()
+        counts = dict.fromkeys(stored, (0, 0))
+        counts.update(
+            (pk, (total, top))
+            for pk, total, top in shown.values_list("article_id").annotate(
+                total=models.Count("pk"), top=models.Count("pk", filter=models.Q(parent__isnull=True))
+            )
+        )
+        changed = [Article(pk=pk, approved_comment_count=total, approved_top_level_count=top)
+                   for pk, (total, top) in counts.items() if (total, top) != stored[pk]]  # fmt: skip
+        Article._base_manager.bulk_update(changed, ["approved_comment_count", "approved_top_level_count"])
     return counts
 
 
@@ -154,12 +164,22 @@ def article_saved(sender, instance, created, raw, update_fields=None, **kwargs):
     if created and not raw and not instance.approved_comment_count:
         return  # a new article has no comments yet
     counts = recount_approved_comments([instance.pk])
-    instance.approved_comment_count = counts.get(instance.pk, 0)
+    instance.approved_comment_count, instance.approved_top_level_count = counts.get(instance.pk, (0, 0))
 
 
 class CommentQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Comment.Status.APPROVED)
+
+    def shown(self):
+        """The comments readers see: approved, and for a reply, under an approved comment
+        (a reply whose comment was held or rejected since is hidden with it)."""
+        return self.approved().filter(
+            models.Q(parent__isnull=True) | models.Q(parent__status=Comment.Status.APPROVED)
+        )
+
+    def top_level(self):
+        return self.filter(parent__isnull=True)
 
     def pending(self):
         return self.filter(status=Comment.Status.PENDING)
@@ -280,6 +300,48 @@ class Comment(models.Model):
         related_name="moderated_comments",
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name="reply to",
+        help_text="The top-level comment this one replies to (replies are one level deep); "
+        "empty for a top-level comment. Deleting a comment deletes its replies.",
+    )
+    notify = models.BooleanField(
+        "email the commenter",
+        default=False,
+        help_text="The commenter asked to be emailed when this comment is published and when someone "
+        "replies; nothing is sent until they confirm their address.",
+    )
+    is_staff_answer = models.BooleanField(
+        "staff answer",
+        default=False,
+        help_text="Written by the site's staff: published at once and shown with a staff badge.",
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comment_answers",
+        help_text="The staff account that wrote this answer.",
+    )
+    staff_author = models.ForeignKey(
+        Author,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comment_answers",
+        verbose_name="author profile",
+        help_text="The author profile a staff answer is shown with: its name, credentials and a link.",
+    )
+    pinned = models.BooleanField(
+        default=False,
+        help_text="A pinned staff answer is shown, with the comment it answers, at the top of the thread.",
+    )
     # NULL, not "", for "no fingerprint": NULLs never collide in the unique constraint below.
     fingerprint = models.CharField(  # noqa: DJ001
         max_length=64,
@@ -300,6 +362,16 @@ class Comment(models.Model):
             # (oldest first, pk breaks ties), so that a page is a walk of the index from the
             # nearer end, and the article's count an index-only scan.
             models.Index(fields=["article", "status", "created_at", "id"], name="comment_thread"),
+            # A page of the thread: its top-level comments, walked in the same order...
+            models.Index(
+                fields=["article", "status", "created_at", "id"],
+                condition=models.Q(parent__isnull=True),
+                name="comment_top_level",
+            ),
+            # ...then the replies to them.
+            models.Index(fields=["parent", "status", "created_at", "id"], name="comment_replies"),
+            # The pinned answers shown at the top of a thread.
+            models.Index(fields=["article"], condition=models.Q(pinned=True), name="comment_pinned"),
             # The moderation queue: pending comments, newest first.
             models.Index(fields=["status", "-created_at"], name="comment_queue"),
             # The first-time policy, duplicates and the eraser look comments up by email.
@@ -312,6 +384,7 @@ class Comment(models.Model):
                 name="comment_pending_article",
             ),
         ]
+        permissions = [("answer_comment", "Can answer readers' comments as staff")]
         constraints = [
             # Duplicates are refused by the database, so that comments sent at the same moment
             # cannot both pass a check made before either is stored. NULLs never collide.
@@ -471,3 +544,39 @@ class PersonalDataRequest(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} ({self.rows} comments)"
+
+
+class NotificationAddress(models.Model):
+    """An address a commenter asked to be emailed at about their comments (the `notify` box).
+
+    Nothing but the confirmation itself is sent to it until its owner confirms it through
+    the signed link of that first email (double opt-in); it then stays confirmed for later
+    comments, until its owner unsubscribes (one click, from any of the emails).
+    """
+
+    email = models.EmailField(unique=True, help_text="Stored in lower case.")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmation_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last confirmation email was queued."
+    )
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its owner confirmed it; empty until then."
+    )
+    unsubscribed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its owner unsubscribed: nothing is sent to it since."
+    )
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = "notification address"
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def may_be_emailed(self):
+        return self.confirmed_at is not None and self.unsubscribed_at is None

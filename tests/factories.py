@@ -199,6 +199,7 @@ def ensure_roles():
     import_module("articles.migrations.0011_navigation_permissions").grant_permissions(apps, None)
     import_module("articles.migrations.0015_image_permissions").grant_permissions(apps, None)
     import_module("comments.migrations.0012_personal_data_permissions").grant(apps, None)
+    import_module("comments.migrations.0014_answer_permissions").grant(apps, None)
 
 
 def admin_article_form_data(article=None, **overrides):

@@ -186,6 +186,7 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
             "topic_outline",
             "related_outline",
             "approved_comment_count",
+            "approved_top_level_count",
         )
 
 
@@ -346,7 +347,7 @@ RELATED_FIELDS = ["related_outline"]
 # they are recomputed when a revision is saved (and the comment count is recounted).
 @reversion.register(
     follow=["side_effects", "references", "author_links"],
-    exclude=[*DERIVED_FIELDS, *RELATED_FIELDS, "approved_comment_count"],
+    exclude=[*DERIVED_FIELDS, *RELATED_FIELDS, "approved_comment_count", "approved_top_level_count"],
 )
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
@@ -462,6 +463,8 @@ class Article(models.Model):
     # How many approved comments the thread has: written only by the comments app, whenever
     # a comment changes (comments.models.recount_approved_comments), read with the page.
     approved_comment_count = models.PositiveIntegerField(editable=False, default=0)
+    # Of those, the top-level ones (not replies): what the thread's pages are counted in.
+    approved_top_level_count = models.PositiveIntegerField(editable=False, default=0)
 
     objects = ArticleQuerySet.as_manager()
 

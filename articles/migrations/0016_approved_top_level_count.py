@@ -1,0 +1,25 @@
+"""Article.approved_top_level_count: of the approved comments, the top-level ones, which the
+thread's pages are counted in (kept by the comments app). Every comment stored so far is
+top-level: the count starts as the total."""
+
+from django.db import migrations, models
+
+
+def count_top_level(apps, schema_editor):
+    Article = apps.get_model("articles", "Article")
+    Article.objects.update(approved_top_level_count=models.F("approved_comment_count"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("articles", "0015_image_permissions"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="article",
+            name="approved_top_level_count",
+            field=models.PositiveIntegerField(default=0, editable=False),
+        ),
+        migrations.RunPython(count_top_level, migrations.RunPython.noop),
+    ]
