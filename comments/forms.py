@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 FORM_TOKEN_SALT = "comments.form-token"
 FORM_TOKEN_MAX_AGE = 2 * 60 * 60  # a form older than two hours must be sent again
 FORM_TOKEN_PLACEHOLDER = "comment-form-token-placeholder"
+REPLY_REFUSED_MESSAGE = (
+    "The comment you are replying to is not shown on this article (any more), so your reply "
+    "was not sent. Your text is kept below: send it as a new comment, or copy it."
+)
 EXPIRED_MESSAGE = "This form has expired or was changed. Please check your comment and send it again."
 ALREADY_SENT_MESSAGE = (
     "This form was already sent once. If your comment is not on the page, it may be waiting for a "
@@ -128,13 +132,21 @@ class CommentForm(forms.ModelForm):
         help_text=f"Plain text, up to {BODY_MAX_LENGTH:,} characters. Comments are moderated.",
     )
 
+    parent = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Comment
-        fields = ["author_name", "author_email", "body"]
-        labels = {"author_name": "Name", "author_email": "Email"}
+        fields = ["author_name", "author_email", "body", "notify"]
+        labels = {
+            "author_name": "Name",
+            "author_email": "Email",
+            "notify": "Email me when my comment is published and when someone replies",
+        }
         help_texts = {
             "author_name": "Shown with your comment.",
             "author_email": "Never shown; used only if a moderator needs to reach you.",
+            "notify": "We first send you a link to confirm your address. Every email has a one-click "
+            "unsubscribe.",
         }
         widgets = {
             "author_name": forms.TextInput(attrs={"autocomplete": "name"}),
@@ -154,6 +166,13 @@ class CommentForm(forms.ModelForm):
         """Give a form that is shown again a new token, keeping everything the reader typed."""
         self.data = self.data.copy()
         self.data[self.add_prefix("form_token")] = make_form_token(self.article, self.request)
+        if getattr(self, "reply_refused", False):
+            self.data[self.add_prefix("parent")] = ""
+
+    @property
+    def replying_to(self):
+        """The comment this form replies to, once cleaned (None for a new comment)."""
+        return getattr(self, "cleaned_data", {}).get("parent")
 
     def add_duplicate_error(self):
         """The comment turned out to be a duplicate when it was stored (the database's
@@ -168,6 +187,33 @@ class CommentForm(forms.ModelForm):
 
     def clean_author_email(self):
         return normalize_email(self.cleaned_data["author_email"])
+
+    def clean_parent(self):
+        """The comment a reply answers: an approved comment of this article that readers
+        see. A reply to a reply answers the same top-level comment."""
+        pk = self.cleaned_data["parent"]
+        if pk is None:
+            return None
+        replied_to = (
+            Comment.objects.shown()
+            .filter(article_id=self.article.pk, pk=pk)
+            .select_related("parent")
+            .only("pk", "author_name", "parent__pk", "parent__author_name")
+            .first()
+        )
+        if replied_to is None:
+            # The form's own error (the field is hidden); shown again, it is a new comment.
+            self.add_error(None, forms.ValidationError(REPLY_REFUSED_MESSAGE, code="parent"))
+            self.reply_refused = True
+            return None
+        return replied_to.parent or replied_to
+
+    def save(self, commit=True):
+        comment = super().save(commit=False)
+        comment.parent = self.cleaned_data.get("parent")
+        if commit:
+            comment.save()
+        return comment
 
     def clean(self):
         """The form token's checks; a form with no other error then uses its token up.

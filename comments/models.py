@@ -409,9 +409,11 @@ class Comment(models.Model):
         self.loaded_article_id = self.article_id
 
     def get_absolute_url(self):
-        """The public permalink: the page of the thread that shows this comment."""
-        earlier = Comment.objects.approved().filter(
-            models.Q(created_at__lt=self.created_at) | models.Q(created_at=self.created_at, pk__lt=self.pk),
+        """The public permalink: the page of the thread that shows this comment (a reply is
+        on the page of the comment it answers)."""
+        top = self.parent if self.parent_id else self
+        earlier = Comment.objects.approved().top_level().filter(
+            models.Q(created_at__lt=top.created_at) | models.Q(created_at=top.created_at, pk__lt=top.pk),
             article_id=self.article_id,
         )
         return comment_permalink(self.article, earlier.count() // COMMENTS_PER_PAGE + 1, self.pk)

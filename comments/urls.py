@@ -7,5 +7,6 @@ app_name = "comments"
 urlpatterns = [
     path("articles/<slug:slug>/comments/", views.post_comment, name="post"),
     path("comments/<int:pk>/report/", views.report, name="report"),
+    path("comments/<int:pk>/reply/", views.reply, name="reply"),
     path("comments/moderate/<str:token>/", views.moderate_from_email, name="moderate_from_email"),
 ]
