@@ -261,9 +261,9 @@ def render_comment_form(form):
     A blank form is the same on every article page but for its signed token, so it
     is rendered once per process and each page puts in its own token (rendering it
     costs about 1 ms, a quarter of an uncached article page). A bound form (shown
-    again with errors and the reader's text) is rendered every time.
+    again with errors and the reader's text) or a reply form is rendered every time.
     """
-    if form.is_bound:
+    if form.is_bound or form.initial.get("parent"):
         return as_crispy_form(form)
     token = conditional_escape(form.initial["form_token"])
     return mark_safe(blank_form_markup().replace(FORM_TOKEN_PLACEHOLDER, token))

@@ -12,12 +12,13 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from articles.models import Article
 from articles.staff_email import site_link
 from articles.views import render_article
 from comments import email_moderation, held
+from comments.answers import StaffAnswerForm
 from comments.forms import CommentForm, ReportForm
 from comments.models import Comment
 from comments.moderation import moderate, thread_is_open
@@ -115,6 +116,26 @@ def post_comment(request, slug):
     response = HttpResponseSeeOther(f"{article.get_absolute_url()}#comments")
     held.remember(request, response, comment)  # shown to this reader in place until then
     return response
+
+
+@never_cache
+@require_safe
+def reply(request, pk):
+    """The reply form for one comment readers see, for browsers without JavaScript too: it
+    names the comment in the form (a reply to a reply answers its top-level comment). Staff
+    who may answer get the staff answer form as well. Any other comment is a 404."""
+    comment = get_object_or_404(
+        Comment.objects.shown().select_related("article").filter(article__in=Article.objects.published()),
+        pk=pk,
+    )
+    article = comment.article
+    is_open = thread_is_open(article)
+    form = None
+    if is_open:
+        form = CommentForm(article, request=request, initial={"parent": comment.parent_id or comment.pk})
+    staff_form = StaffAnswerForm() if request.user.has_perm("comments.answer_comment") else None
+    context = {"comment": comment, "article": article, "comment_form": form, "staff_answer_form": staff_form}
+    return render(request, "comments/reply.html", context, status=200 if is_open or staff_form else 403)
 
 
 def render_article_with_form(request, article, form):
