@@ -198,7 +198,7 @@ class CommentForm(forms.ModelForm):
             Comment.objects.shown()
             .filter(article_id=self.article.pk, pk=pk)
             .select_related("parent")
-            .only("pk", "author_name", "parent__pk", "parent__author_name")
+            .only("pk", "author_name", "parent__id", "parent__author_name")
             .first()
         )
         if replied_to is None:

@@ -45,5 +45,5 @@ def held_comments(request, article):
     return list(
         Comment.objects.filter(pk__in=ids, article=article, status__in=SHOWN_AS_HELD)
         .order_by("created_at", "pk")
-        .only("pk", "article_id", "author_name", "body", "created_at")
+        .only("pk", "article_id", "author_name", "body", "created_at", "parent_id")
     )

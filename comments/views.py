@@ -155,11 +155,11 @@ REPORT_MESSAGES = {
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def report(request, pk):
-    """Report an approved comment of a published article: GET shows the reasons (and writes
+    """Report a comment readers see on a published article: GET shows the reasons (and writes
     nothing), POST records one (rate-limited per address, 429) and sends the reader back
     to the thread. Any other comment is a 404: a report link reveals nothing."""
     comment = get_object_or_404(
-        Comment.objects.approved().select_related("article").filter(article__in=Article.objects.published()),
+        Comment.objects.shown().select_related("article").filter(article__in=Article.objects.published()),
         pk=pk,
     )
     form = ReportForm(request.POST if request.method == "POST" else None)
