@@ -76,6 +76,12 @@ def pages(site, illustrated):
         "privacy": (readers, "/privacy/"),
         "not found": (readers, "/articles/no-such-article/"),
         "report a comment": (readers, f"/comments/{Comment.objects.approved().first().pk}/report/"),
+        "article with replies and a pinned staff answer": (readers, conversation()),
+        "reply form": (readers, f"/comments/{Comment.objects.approved().first().pk}/reply/"),
+        "reply form with the staff answer form (editor)": (
+            editor,
+            f"/comments/{Comment.objects.approved().first().pk}/reply/",
+        ),
         "admin login": (Client(), "/admin/login/"),
         "article list (editor)": (editor, "/admin/articles/article/"),
         "article change (editor)": (editor, f"{article_admin}/change/"),
@@ -104,6 +110,19 @@ def pages(site, illustrated):
         "review add (reviewer)": (reviewer, f"/admin/articles/review/add/?article={site.pk}"),
         "review list (reviewer)": (reviewer, "/admin/articles/review/"),
     }
+
+
+def conversation():
+    """The address of an open article whose comment has a reader's reply and a pinned staff
+    answer with an author profile."""
+    article = Article.objects.get(slug="what-is-scalp-micropigmentation")
+    question = article.comments.approved().first()
+    CommentFactory(article=article, parent=question, body="Same question here.")
+    CommentFactory(
+        article=article, parent=question, is_staff_answer=True, pinned=True,
+        staff_author=AuthorFactory(name="Sam Answerer", slug="sam-answerer"), body="It fades as it heals.",
+    )  # fmt: skip
+    return article.get_absolute_url()
 
 
 def answers_to_forms():

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.e2e.conftest import log_in
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.factories import ArticleFactory, AuthorFactory, CommentFactory, UserFactory
 from tests.pictures import illustrated_article, library_image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,6 +46,23 @@ def comment_report_path():
     return f"/comments/{comment.pk}/report/"
 
 
+def conversation_path():
+    """An open thread whose comment has a reader's reply and a pinned staff answer."""
+    article = ArticleFactory(comments_open=True)
+    question = CommentFactory(article=article, status="approved", body="Do the dots look blue?")
+    CommentFactory(article=article, parent=question, status="approved", body="Mine did too.")
+    CommentFactory(
+        article=article, parent=question, status="approved", is_staff_answer=True, pinned=True,
+        staff_author=AuthorFactory(name="Sam Answerer", slug="sam-answerer"), body="It fades as it heals.",
+    )  # fmt: skip
+    return article.get_absolute_url()
+
+
+def reply_form_path():
+    comment = CommentFactory(article=ArticleFactory(comments_open=True), status="approved")
+    return f"/comments/{comment.pk}/reply/"
+
+
 PAGES = {
     "home": lambda: "/",
     "side-effects-article": lambda: "/articles/side-effects-of-scalp-micropigmentation/",
@@ -60,6 +77,8 @@ PAGES = {
     "image-library": image_library_path,
     "image-upload": lambda: "/admin/images/image/add/",
     "comment-report": comment_report_path,
+    "thread-with-replies-and-a-pinned-answer": conversation_path,
+    "reply-form": reply_form_path,
 }
 # Pages seen by an editor logged into the admin.
 EDITOR_PAGES = {"image-library", "image-upload"}
