@@ -39,7 +39,7 @@ def test_demo_articles_are_filed_under_topics_and_list_related_articles(client):
 
 def test_a_small_run_creates_the_requested_articles_and_comments():
     before = timezone.now()
-    generate(articles=5, comments=300)
+    generate(articles=5, comments=300, reply_share=0)
 
     articles = list(Article.objects.order_by("pk"))
     assert [article.slug for article in articles] == [f"demo-article-{n}" for n in range(1, 6)]
@@ -147,7 +147,7 @@ def test_running_again_on_demo_content_adds_new_articles():
 
 
 def test_prints_a_progress_line_per_batch_and_a_summary():
-    output = generate(articles=2, comments=350, batch_size=100)
+    output = generate(articles=2, comments=350, batch_size=100, reply_share=0)
 
     lines = output.splitlines()
     progress = [line for line in lines if line.startswith("comments: ")]
@@ -161,6 +161,23 @@ def test_prints_a_progress_line_per_batch_and_a_summary():
     assert "comments: 350/350 (100%)" in progress[-1]
     assert any(line.startswith("articles: 2/2 (100%)") for line in lines)
     assert re.search(r"Done: 2 articles, \d+ side effects and 350 comments \(.*\) in [\d.]+ s", output)
+
+
+def test_a_share_of_the_comments_are_replies_to_approved_comments_some_by_staff():
+    generate(articles=4, comments=400, reply_share=0.25)
+
+    replies = Comment.objects.exclude(parent=None).select_related("parent")
+    assert Comment.objects.count() == 400
+    assert replies.count() == 100
+    for reply in replies:
+        assert reply.status == reply.parent.status == Comment.Status.APPROVED
+        assert reply.article_id == reply.parent.article_id and reply.parent.parent_id is None
+        assert reply.created_at >= reply.parent.created_at
+    assert 0 < replies.filter(is_staff_answer=True).count() < 30
+    for article in Article.objects.all():
+        shown = Comment.objects.shown().filter(article=article)
+        assert article.approved_comment_count == shown.count()
+        assert article.approved_top_level_count == shown.filter(parent=None).count()
 
 
 def test_comments_need_articles():

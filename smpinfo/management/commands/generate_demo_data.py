@@ -45,6 +45,7 @@ FEATURED_EVERY = 2
 INLINE_EVERY = 5
 
 # Status of a generated comment and how often it occurs.
+DEFAULT_REPLY_SHARE = 0.1
 STATUS_WEIGHTS = [
     (Comment.Status.APPROVED, 0.88),
     (Comment.Status.PENDING, 0.07),
@@ -345,6 +346,13 @@ class Command(BaseCommand):
             help="Generated pictures to add to the image library and show on the new articles (default 0).",
         )
         parser.add_argument(
+            "--reply-share",
+            type=float,
+            default=DEFAULT_REPLY_SHARE,
+            help=f"Of the comments, the share that are replies to an approved comment, a tenth of them "
+            f"staff answers (default {DEFAULT_REPLY_SHARE}).",
+        )
+        parser.add_argument(
             "--seed", type=int, default=DEFAULT_SEED, help=f"Random seed (default {DEFAULT_SEED})."
         )
         parser.add_argument(
@@ -356,9 +364,11 @@ class Command(BaseCommand):
             help="Add demo content even though the database holds real (non-demo) content.",
         )
 
-    def handle(self, *args, articles, comments, images, seed, batch_size, force, **options):
+    def handle(self, *args, articles, comments, images, reply_share, seed, batch_size, force, **options):
         if articles < 0 or comments < 0 or images < 0:
             raise CommandError("--articles, --comments and --images must be zero or more.")
+        if not 0 <= reply_share < 1:
+            raise CommandError("--reply-share must be at least 0 and less than 1.")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         if comments and not articles:
@@ -385,8 +395,10 @@ class Command(BaseCommand):
         self.link_images(batch_size)
         self.refresh_articles(article_rows)
         self.rank_related(article_rows)
-        counts = comments_per_article(rng, len(article_rows), comments)
-        created = self.create_comments(rng, article_rows, counts, comments, batch_size)
+        replies = round(comments * reply_share)
+        counts = comments_per_article(rng, len(article_rows), comments - replies)
+        created = self.create_comments(rng, article_rows, counts, comments - replies, batch_size)
+        created[Comment.Status.APPROVED] += self.create_replies(rng, article_rows, replies, batch_size)
         # bulk_create sends no signals: readers' cached pages would not show the new content.
         article_pages_changed()
         self.analyze()
@@ -605,6 +617,44 @@ class Command(BaseCommand):
         for chunk in batched([pk for pk, _slug, _published in article_rows], 1000):
             recount_approved_comments(chunk)
         return created
+
+    def create_replies(self, rng, article_rows, total, batch_size):
+        """`total` approved replies (fewer if there are fewer approved comments) to the approved
+        comments just made, each answered at most once, about a tenth of them staff answers;
+        returns how many."""
+        if not total:
+            return 0
+        article_pks = [pk for pk, _slug, _published in article_rows]
+        questions = Comment.objects.approved().top_level().filter(article_id__in=article_pks).order_by("pk")
+        count = questions.count()
+        answered = set(rng.sample(range(count), min(total, count)))
+        rows = []
+        listed = questions.values_list("pk", "article_id", "created_at").iterator(10000)
+        for index, (pk, article_pk, asked_at) in enumerate(listed):
+            if index not in answered:
+                continue
+            staff = rng.random() < 0.1
+            rows.append(
+                Comment(
+                    article_id=article_pk,
+                    parent_id=pk,
+                    author_name="smpinfo editorial team" if staff else rng.choice(FIRST_NAMES),
+                    author_email="editors@example.com" if staff else f"reply{len(rows)}@example.com",
+                    body=" ".join(rng.choice(SENTENCES) for _ in range(rng.randrange(1, 3))),
+                    status=Comment.Status.APPROVED,
+                    status_reason="Staff answer" if staff else HELD_REASON,
+                    is_staff_answer=staff,
+                    created_at=min(asked_at + timedelta(minutes=rng.randrange(5, 4320)), self.now),
+                    moderated_at=self.now,
+                )
+            )
+        for done, batch in enumerate(batched(rows, batch_size), start=1):
+            with transaction.atomic():
+                insert_rows(Comment, batch)
+            self.progress("replies", min(done * batch_size, len(rows)), len(rows))
+        for chunk in batched(article_pks, 1000):
+            recount_approved_comments(chunk)
+        return len(rows)
 
     def comment_rows(self, rng, article_rows, counts):
         """Comments as readers might have written them, `counts[i]` on article i."""
