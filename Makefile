@@ -58,7 +58,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python bench/run.py
 
 # Read articles at full speed while posting a known number of comments: no 5xx, nothing lost.
-loadcheck: $(VENV)/.installed-run
+loadcheck: $(VENV)/.installed-dev
 	$(BIN)/python bench/nothing_lost.py
 
 # The same counts while Redis, PostgreSQL or the mail server fail, each on servers of its own.
