@@ -1,12 +1,13 @@
-"""Moderation in the Django admin: the comment queue, the blocklist and comment threads."""
+"""Moderation in the Django admin: the comment queue, staff answers, the blocklist and comment threads."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
@@ -14,11 +15,13 @@ from django.utils.text import Truncator
 
 from articles.admin import ArticleAdmin, LenientChangeListMixin, as_id
 from articles.models import Article
-from comments import personal_data
+from comments import answers, personal_data
+from comments.answers import AlreadyAnswered, AnswerRefused, StaffAnswerForm, publish_answer
 from comments.forms import PersonalDataForm
 from comments.models import BlockedPhrase, Comment, CommentThread, PersonalDataRequest
 from comments.moderation import thread_is_open
 from comments.paginators import EstimatedCountPaginator
+from comments.views import HttpResponseSeeOther
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -27,6 +30,11 @@ class StatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
     default = Comment.Status.PENDING
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        if AnswersFilter.parameter_name in request.GET:
+            self.default = "all"  # questions and answers are approved, and answers never pending
 
     def lookups(self, request, model_admin):
         return [*Comment.Status.choices, ("all", "All")]
@@ -77,6 +85,42 @@ class ArticleWithPendingFilter(admin.SimpleListFilter):
         return queryset.filter(article_id=article_id)
 
 
+class AnswersFilter(admin.SimpleListFilter):
+    """Questions readers see that no staff answer answers yet, and the staff answers."""
+
+    title = "answers"
+    parameter_name = "answers"
+
+    def lookups(self, request, model_admin):
+        return [("unanswered", "Questions without an answer"), ("staff", "Staff answers")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "All",
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                # Whatever status was chosen: these lists have statuses of their own.
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: value}, remove=[StatusFilter.parameter_name]
+                ),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == "unanswered":
+            return answers.unanswered_questions(queryset)
+        if value == "staff":
+            return queryset.filter(is_staff_answer=True)
+        return queryset.none()
+
+
 def set_status(modeladmin, request, queryset, status, verb):
     updated = queryset.set_status(status, request.user)
     modeladmin.message_user(
@@ -86,20 +130,26 @@ def set_status(modeladmin, request, queryset, status, verb):
 
 # What a moderator may correct in a comment's form; the rest is the record.
 EDITABLE_BY_MODERATORS = {"author_name", "author_email", "body", "status"}
+# What staff who see comments only to answer them (Reviewers) are not shown of a commenter.
+PERSONAL_FIELDS = {"author_email", "ip_address", "user_agent"}
+# Where the answer form may send its author back to, by the form's `next` field.
+AFTER_ANSWERING = {"article"}  # the answer on the article (the reply page's staff form)
 
 
 @admin.register(Comment)
 class CommentAdmin(LenientChangeListMixin, admin.ModelAdmin):
-    list_display = ["excerpt", "author_name", "article_title", "status", "status_reason", "created_at"]
+    list_display = [
+        "excerpt", "author_name", "article_title", "status", "status_reason", "staff_answer", "created_at",
+    ]  # fmt: skip
     list_display_links = ["excerpt"]
-    list_filter = [StatusFilter, ArticleWithPendingFilter]
+    list_filter = [StatusFilter, AnswersFilter, ArticleWithPendingFilter]
     list_select_related = ["article"]
     list_per_page = 50
     paginator = EstimatedCountPaginator
     search_fields = ["author_name", "author_email", "body"]
     show_full_result_count = False
     ordering = ["-created_at", "-pk"]
-    actions = ["approve_comments", "reject_comments", "mark_as_spam"]
+    actions = ["approve_comments", "reject_comments", "mark_as_spam", "pin_answers", "unpin_answers"]
     fields = [
         "article",
         "author_name",
@@ -107,6 +157,11 @@ class CommentAdmin(LenientChangeListMixin, admin.ModelAdmin):
         "body",
         "status",
         "status_reason",
+        "parent",
+        "is_staff_answer",
+        "staff_author",
+        "answered_by",
+        "pinned",
         "created_at",
         "ip_address",
         "user_agent",
@@ -118,9 +173,47 @@ class CommentAdmin(LenientChangeListMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # comments come from readers, through the article page
 
+    def has_answer_permission(self, request, obj=None):
+        return request.user.has_perm("comments.answer_comment")
+
+    def has_view_permission(self, request, obj=None):
+        # Staff who answer comments (Reviewers too) read them, without moderating them.
+        return super().has_view_permission(request, obj) or self.has_answer_permission(request)
+
+    def sees_commenters(self, request):
+        """Whether the user reads comments as moderators and editors do, commenters' emails,
+        addresses and browsers included; those who only answer (Reviewers) do not."""
+        return super().has_view_permission(request)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if self.sees_commenters(request) else [f for f in fields if f not in PERSONAL_FIELDS]
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return fields if self.sees_commenters(request) else [f for f in fields if f not in PERSONAL_FIELDS]
+
+    def get_list_display(self, request):
+        list_display = super().get_list_display(request)
+        return [*list_display, "answer_link"] if self.has_answer_permission(request) else list_display
+
     @admin.display(description="Comment")
     def excerpt(self, comment):
         return Truncator(comment.body).chars(80)
+
+    @admin.display(description="Staff answer", ordering="is_staff_answer")
+    def staff_answer(self, comment):
+        if not comment.is_staff_answer:
+            return ""
+        return "Yes, pinned" if comment.pinned else "Yes"
+
+    @admin.display(description="Answer")
+    def answer_link(self, comment):
+        """A link to answer each top-level comment readers see (from the row alone: no query)."""
+        if comment.parent_id or not comment.is_public or not comment.article.is_published:
+            return ""
+        url = reverse("admin:comments_comment_answer", args=[comment.pk])
+        return format_html('<a href="{}">Answer</a>', url)
 
     @admin.display(description="Article", ordering="article__title")
     def article_title(self, comment):
@@ -146,6 +239,110 @@ class CommentAdmin(LenientChangeListMixin, admin.ModelAdmin):
     @admin.action(permissions=["change"], description="Mark selected comments as spam")
     def mark_as_spam(self, request, queryset):
         set_status(self, request, queryset, Comment.Status.SPAM, "marked as spam")
+
+    @admin.action(permissions=["answer"], description="Pin the answer to the top of its thread")
+    def pin_answers(self, request, queryset):
+        """Pin the selected staff answers, one per article (the newest selected of each)."""
+        selected = queryset.count()
+        published = queryset.filter(is_staff_answer=True, status=Comment.Status.APPROVED)
+        chosen = {}
+        for answer in published.order_by("-created_at", "-pk").only("pk", "article_id"):
+            chosen.setdefault(answer.article_id, answer)
+        for answer in chosen.values():
+            answers.pin_answer(answer)
+        pinned, skipped = len(chosen), selected - published.count()
+        said = [
+            f"{pinned} answer{'s' if pinned != 1 else ''} pinned to the top of the thread: "
+            "an article shows one pinned answer, so any other one on the same article is unpinned."
+        ]
+        if skipped:
+            verb = "are" if skipped != 1 else "is"
+            said.append(
+                f"{skipped} of the selected comments {verb} not a published staff answer: left as it was."
+            )
+        self.message_user(request, " ".join(said), messages.SUCCESS if pinned else messages.WARNING)
+
+    @admin.action(permissions=["answer"], description="Unpin the answer")
+    def unpin_answers(self, request, queryset):
+        unpinned = queryset.filter(pinned=True).update(pinned=False)
+        if unpinned:
+            self.message_user(request, f"{unpinned} answer{'s' if unpinned != 1 else ''} unpinned.")
+        else:
+            self.message_user(request, "None of the selected comments was pinned.", messages.WARNING)
+
+    # Answering ----------------------------------------------------------------------------------
+
+    def get_urls(self):
+        answer = self.admin_site.admin_view(self.answer_view)
+        return [path("<path:object_id>/answer/", answer, name="comments_comment_answer"), *super().get_urls()]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_answer_permission(request) and answers.refusal_reason(obj) is None:
+            context["answer_url"] = reverse("admin:comments_comment_answer", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def answer_view(self, request, object_id):
+        """Answer one comment as staff: GET shows the comment and the form, POST publishes the
+        answer (comments.answers.publish_answer). The reply page's staff form posts here too,
+        with next=article to be sent back to the answer on the article."""
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+        if not self.has_answer_permission(request):
+            raise PermissionDenied
+        comments = self.get_queryset(request).select_related("article", "parent")
+        comment = comments.filter(pk=as_id(unquote(object_id))).first()
+        if comment is None:
+            self.message_user(
+                request, "That comment does not exist: it may have been deleted.", messages.WARNING
+            )
+            return HttpResponseRedirect(reverse("admin:comments_comment_changelist"))
+        next_page = request.POST.get("next") if request.POST.get("next") in AFTER_ANSWERING else ""
+        refusal = answers.refusal_reason(comment)
+        form = StaffAnswerForm(request.POST if request.method == "POST" else None)
+        status = 200
+        if request.method == "POST":
+            if refusal:
+                status = 409
+            elif not form.is_valid():
+                status = 400  # as the site's other forms sent back with errors
+            else:
+                try:
+                    answer = publish_answer(comment, request.user, **form.cleaned_data)
+                except AlreadyAnswered as already:
+                    return self.answer_published(request, comment, already.answer, next_page, again=True)
+                except AnswerRefused as refused:
+                    refusal, status = str(refused), 409
+                else:
+                    return self.answer_published(request, comment, answer, next_page)
+        top = comment.parent if comment.parent_id else comment
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Answer {comment.author_name}’s comment",
+            "opts": self.opts,
+            "has_view_permission": self.has_view_permission(request),
+            "comment": comment,
+            "top": top,
+            "refusal": refusal,
+            "form": None if refusal else form,
+            "next": next_page,
+            "staff_answers": list(Comment.objects.approved().filter(parent=top, is_staff_answer=True)),
+        }
+        return TemplateResponse(request, "admin/comments/comment/answer.html", context, status=status)
+
+    def answer_published(self, request, question, answer, next_page, again=False):
+        """Where the answer's author goes once it is published: to it on the article, from the
+        reply page; else back to the queue, with a link to it."""
+        permalink = answer.get_absolute_url()
+        if next_page == "article":
+            messages.success(request, "You had already published this answer." if again else
+                             "Your answer is published.")  # fmt: skip
+            return HttpResponseSeeOther(permalink)
+        said = "You had already published this answer to" if again else "Your answer to"
+        link = format_html('<a href="{}">see it on the site</a>', permalink)
+        self.message_user(
+            request, format_html("{} {}’s comment is published: {}.", said, question.author_name, link)
+        )
+        return HttpResponseRedirect(reverse("admin:comments_comment_changelist"))
 
 
 @admin.register(BlockedPhrase)

@@ -109,7 +109,18 @@ def pages(site, illustrated):
         "article change (moderator)": (moderator, f"{article_admin}/change/"),
         "review add (reviewer)": (reviewer, f"/admin/articles/review/add/?article={site.pk}"),
         "review list (reviewer)": (reviewer, "/admin/articles/review/"),
+        "staff answer form (reviewer)": (reviewer, answer_page()),
+        "questions without an answer (reviewer)": (reviewer, "/admin/comments/comment/?answers=unanswered"),
+        "comment change with its answer link (moderator)": (
+            moderator,
+            f"/admin/comments/comment/{Comment.objects.approved().first().pk}/change/",
+        ),
     }
+
+
+def answer_page():
+    """The admin's page to answer a comment readers see."""
+    return f"/admin/comments/comment/{Comment.objects.approved().first().pk}/answer/"
 
 
 def conversation():
@@ -159,6 +170,17 @@ def answers_to_forms():
         "image upload refused (editor)": (
             200,
             browser("Editors").post("/admin/images/image/add/", {**refused_upload, "alt_text": ""}),
+        ),
+        "staff answer without text (moderator)": (
+            400,
+            browser("Moderators").post(answer_page(), {"body": ""}),
+        ),
+        "staff answer to a held comment refused (moderator)": (
+            409,
+            browser("Moderators").post(
+                f"/admin/comments/comment/{CommentFactory(status=Comment.Status.PENDING).pk}/answer/",
+                {"body": "Too early."},
+            ),
         ),
     }
 
