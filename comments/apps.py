@@ -16,9 +16,11 @@ class CommentsConfig(AppConfig):
             comment_deleted,
             comment_loaded_raw,
             comment_saved_or_deleted,
+            comments_published,
         )
         from comments.moderation import moderation_mode
         from comments.ratelimit import parse_rate
+        from comments.subscriptions import comment_stored, comments_were_published
 
         # Fail at startup, with a clear message, rather than on a reader's first comment.
         moderation_mode()
@@ -33,3 +35,6 @@ class CommentsConfig(AppConfig):
         post_save.connect(comment_loaded_raw, sender=Comment, dispatch_uid="comment-count-loaded")
         for sender in (Article, *apps.get_app_config("articles").get_proxies_of(Article)):
             post_save.connect(article_saved, sender=sender, dispatch_uid=f"comment-count-{sender.__name__}")
+        # Readers' email about their comments (comments.subscriptions), in the change's transaction.
+        post_save.connect(comment_stored, sender=Comment, dispatch_uid="comment-notify-stored")
+        comments_published.connect(comments_were_published, sender=Comment, dispatch_uid="comment-notify")

@@ -24,6 +24,7 @@ import unicodedata
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from articles.models import Article, Author, deleted_with_its_article
@@ -81,6 +82,12 @@ def comment_saved_or_deleted(sender, instance, **kwargs):
     if instance.is_public or instance.was_public:
         threads_changed([instance.article])
 
+
+# Sent in the transaction of the change, once it is written, with `pks`: the comments that have
+# just become approved, whether stored approved (the policy, a staff answer) or approved since
+# (the admin's form and actions, the moderation links). Not for bulk inserts or raw loads
+# (demo data, a restore): nothing new was published there. comments.subscriptions listens.
+comments_published = Signal()
 
 # The fields of a comment that readers may see (or that decide whether they see it).
 SHOWN_FIELDS = {
@@ -209,18 +216,30 @@ class CommentQuerySet(models.QuerySet):
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         with transaction.atomic(using=self.db, savepoint=False):
-            rows = list(self.select_for_update(of=("self",)).order_by("pk").values_list("pk", "article_id"))
-            article_ids = {article_id for _pk, article_id in rows}
+            locked = self.select_for_update(of=("self",)).order_by("pk")
+            rows = list(locked.values_list("pk", "article_id", "status"))
+            article_ids = {article_id for _pk, article_id, _status in rows}
             updated = 0
-            pks = [pk for pk, _article_id in rows]
+            pks = [pk for pk, _article_id, _status in rows]
+            # Those not approved before, that the new status may approve (an expression may).
+            status = fields.get("status", "")
+            may_publish = status == Comment.Status.APPROVED or not isinstance(status, str)
+            held = {pk for pk, _article_id, was in rows if was != Comment.Status.APPROVED and may_publish}
+            published = []
             for start in range(0, len(pks), UPDATE_BATCH_SIZE):
-                changed = Comment.objects.filter(pk__in=pks[start : start + UPDATE_BATCH_SIZE])
+                batch = pks[start : start + UPDATE_BATCH_SIZE]
+                changed = Comment.objects.filter(pk__in=batch)
                 updated += models.QuerySet.update(changed, **fields)  # the plain update: counted here
                 if "article" in fields or "article_id" in fields:
                     article_ids.update(changed.values_list("article_id", flat=True))
+                if held_in_batch := [pk for pk in batch if pk in held]:
+                    approved = Comment.objects.approved().filter(pk__in=held_in_batch).order_by("pk")
+                    published.extend(approved.values_list("pk", flat=True))
             if updated:
                 threads_changed(Article.objects.filter(pk__in=article_ids).only("slug"))
                 approved_comments_changed(article_ids)
+            if published:
+                comments_published.send(sender=Comment, pks=published)
         return updated
 
     def bulk_create(self, objs, batch_size=None, **options):
@@ -404,9 +423,13 @@ class Comment(models.Model):
             super().save(*args, **kwargs)
             return
         with transaction.atomic(savepoint=False):
+            published = self.is_being_published(kwargs.get("update_fields"))
             super().save(*args, **kwargs)
             approved_comments_changed([self.article_id, getattr(self, "loaded_article_id", None)])
+            if published:
+                comments_published.send(sender=Comment, pks=[self.pk])
         self.loaded_article_id = self.article_id
+        self.loaded_status = self.status  # saved again, it is no longer being published
 
     def get_absolute_url(self):
         """The public permalink: the page of the thread that shows this comment (a reply is
@@ -441,6 +464,19 @@ class Comment(models.Model):
         if update_fields is not None and not COUNTED_FIELDS & set(update_fields):
             return False
         return self.pk is not None or self.is_public
+
+    def is_being_published(self, update_fields):
+        """Whether this save makes the comment approved: a new approved comment, or a stored one
+        that was not approved. Its stored status is read again, locked, when it was loaded with
+        another one: another moderator may have approved it meanwhile, and it is published once."""
+        if not self.is_public or (update_fields is not None and "status" not in update_fields):
+            return False
+        if self._state.adding:
+            return True
+        if self.was_public:
+            return False
+        stored = Comment.objects.select_for_update().filter(pk=self.pk).values_list("status", flat=True)
+        return stored.first() != self.Status.APPROVED
 
 
 class BlockedPhrase(models.Model):

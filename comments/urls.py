@@ -1,6 +1,6 @@
 from django.urls import path
 
-from comments import views
+from comments import subscription_views, views
 
 app_name = "comments"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("comments/<int:pk>/report/", views.report, name="report"),
     path("comments/<int:pk>/reply/", views.reply, name="reply"),
     path("comments/moderate/<str:token>/", views.moderate_from_email, name="moderate_from_email"),
+    path("comments/confirm/<str:token>/", subscription_views.confirm, name="confirm_notifications"),
+    path("comments/unsubscribe/<str:token>/", subscription_views.unsubscribe, name="unsubscribe"),
 ]

@@ -451,6 +451,8 @@ COMMENTS_REPORTS_TO_HOLD = env_int("COMMENTS_REPORTS_TO_HOLD", 3, minimum=1)
 COMMENTS_REPORT_RATE_LIMIT = env("COMMENTS_REPORT_RATE_LIMIT", "10/h")
 # How long the Approve, Reject and Spam links of a held-comment email work (once each).
 COMMENTS_MODERATION_LINK_DAYS = env_int("COMMENTS_MODERATION_LINK_DAYS", 7, minimum=1)
+# How long the link that confirms a reader's address for email about their comments works.
+COMMENTS_CONFIRMATION_LINK_DAYS = env_int("COMMENTS_CONFIRMATION_LINK_DAYS", 7, minimum=1)
 # How many reverse proxies append to X-Forwarded-For in front of the app (0: none): the
 # client-address middleware then takes the reader's address from that header.
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXIES", 0)
