@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from articles.models import Article
-from comments.answers import publish_answer
+from comments.answers import AnswerRefused, publish_answer
 from comments.models import Comment
-from tests.factories import ArticleFactory, CommentFactory, UserFactory
+from tests.factories import ArticleFactory, CommentFactory, UserFactory, ensure_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,11 @@ def browser(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def roles(db):
+    ensure_roles()  # in case a transactional test emptied the groups the data migrations made
 
 
 @pytest.fixture
@@ -213,8 +218,6 @@ def test_a_reply_under_a_rejected_comment_is_not_answered(moderator_client, ques
 
 
 def test_a_comment_rejected_after_the_page_was_opened_is_not_answered(moderator, question):
-    from comments.answers import AnswerRefused
-
     Comment.objects.filter(pk=question.pk).set_status(Comment.Status.REJECTED, moderator)
 
     with pytest.raises(AnswerRefused):
@@ -324,7 +327,7 @@ def run_action(client, action, comments):
 
 
 def test_the_pin_action_pins_one_answer_per_article_and_says_so(moderator, moderator_client, question):
-    pinned_before = publish_answer(question, moderator, "Pinned first.", pinned=True)
+    publish_answer(question, moderator, "Pinned first.", pinned=True)
     older = publish_answer(CommentFactory(article=question.article), moderator, "Older.")
     newer = publish_answer(CommentFactory(article=question.article), moderator, "Newer.")
     reader_comment = CommentFactory(article=question.article)
@@ -335,7 +338,6 @@ def test_the_pin_action_pins_one_answer_per_article_and_says_so(moderator, moder
     html = response.content.decode()
     assert "1 answer pinned to the top of the thread" in html
     assert "1 of the selected comments is not a published staff answer" in html
-    assert pinned_before.pk != newer.pk
 
 
 def test_the_unpin_action_unpins_and_says_so(moderator, moderator_client, question):
