@@ -5,14 +5,16 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
 from articles.models import Article
+from comments import subscriptions
 from comments.email_moderation import make_token
-from comments.models import Comment
+from comments.models import Comment, NotificationAddress
 from tests.factories import (
     AuthorFactory,
     CommentFactory,
@@ -115,7 +117,15 @@ def pages(site, illustrated):
             moderator,
             f"/admin/comments/comment/{Comment.objects.approved().first().pk}/change/",
         ),
+        "confirm an address for reader emails": (readers, reader_link("confirmation_link")),
+        "unsubscribe from reader emails": (readers, reader_link("unsubscribe_link")),
     }
+
+
+def reader_link(kind):
+    """The path of a link of a reader's email (comments.subscriptions), for an address not yet confirmed."""
+    address, _ = NotificationAddress.objects.get_or_create(email="sam@example.org")
+    return urlsplit(getattr(subscriptions, kind)(address)).path
 
 
 def answer_page():
@@ -175,6 +185,9 @@ def answers_to_forms():
             400,
             browser("Moderators").post(answer_page(), {"body": ""}),
         ),
+        "reader email address confirmed": (200, reader.post(reader_link("confirmation_link"))),
+        "unsubscribed from reader emails": (200, reader.post(reader_link("unsubscribe_link"))),
+        "reader email link refused": (400, reader.get("/comments/unsubscribe/not-a-token/")),
         "staff answer to a held comment refused (moderator)": (
             409,
             browser("Moderators").post(
