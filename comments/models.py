@@ -24,10 +24,11 @@ import unicodedata
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
-from articles.models import Article, Author, deleted_with_its_article
+from articles.models import COMMENT_COUNTS, Article, Author, deleted_with_its_article
 from articles.once import OncePerBlock
 from pagecache import pages_changed, path_scope
 
@@ -89,20 +90,26 @@ def comment_saved_or_deleted(sender, instance, **kwargs):
 # (demo data, a restore): nothing new was published there. comments.subscriptions listens.
 comments_published = Signal()
 
+# The conversation a comment belongs to: the top-level comment's own number, shared by its
+# replies (a page of the thread reads its comments and their replies by it, in one query).
+CONVERSATION = Coalesce("parent", "id")
 # The fields of a comment that readers may see (or that decide whether they see it).
 SHOWN_FIELDS = {
     "article", "article_id", "author_name", "body", "created_at", "status", "parent", "parent_id",
     "is_staff_answer", "pinned", "staff_author", "staff_author_id",
 }  # fmt: skip
 # Those that decide which article counts it as shown, and where.
-COUNTED_FIELDS = {"article", "article_id", "status", "parent", "parent_id"}
+COUNTED_FIELDS = {"article", "article_id", "status", "parent", "parent_id", "pinned"}
+# What each article stores of them: shown comments, top-level ones, pinned answers.
+COUNTS = COMMENT_COUNTS
 # Rows changed per UPDATE by a bulk change of COUNTED_FIELDS (SQLite takes 999 parameters).
 UPDATE_BATCH_SIZE = 500
 
 
 def recount_approved_comments(article_ids):
-    """Store the number of comments readers see on each of these articles, and how many of
-    them are top-level (the thread's pages count those); returns {pk: (total, top_level)}.
+    """Store the number of comments readers see on each of these articles, how many of them are
+    top-level (the thread's pages count those) and how many are pinned answers; returns
+    {pk: (total, top_level, pinned)}.
 
     Locks the article rows (in pk order, so two recounts never deadlock), then counts, in
     the caller's transaction when there is one: a comment change and its count commit
@@ -115,19 +122,20 @@ def recount_approved_comments(article_ids):
         return {}
     articles = Article._base_manager.select_for_update().filter(pk__in=ids).order_by("pk")
     with transaction.atomic(savepoint=False):
-        stored = {pk: (total, top) for pk, total, top in articles.values_list(
-            "pk", "approved_comment_count", "approved_top_level_count")}  # fmt: skip
+        stored = {pk: tuple(counts) for pk, *counts in articles.values_list("pk", *COUNTS)}
         shown = Comment.objects.shown().filter(article_id__in=stored).order_by()
-        counts = dict.fromkeys(stored, (0, 0))
+        counts = dict.fromkeys(stored, (0, 0, 0))
         counts.update(
-            (pk, (total, top))
-            for pk, total, top in shown.values_list("article_id").annotate(
-                total=models.Count("pk"), top=models.Count("pk", filter=models.Q(parent__isnull=True))
+            (pk, tuple(found))
+            for pk, *found in shown.values_list("article_id").annotate(
+                total=models.Count("pk"),
+                top=models.Count("pk", filter=models.Q(parent__isnull=True)),
+                pinned=models.Count("pk", filter=models.Q(pinned=True, parent__isnull=False)),
             )
         )
-        changed = [Article(pk=pk, approved_comment_count=total, approved_top_level_count=top)
-                   for pk, (total, top) in counts.items() if (total, top) != stored[pk]]  # fmt: skip
-        Article._base_manager.bulk_update(changed, ["approved_comment_count", "approved_top_level_count"])
+        changed = [Article(pk=pk, **dict(zip(COUNTS, found, strict=True)))
+                   for pk, found in counts.items() if found != stored[pk]]  # fmt: skip
+        Article._base_manager.bulk_update(changed, COUNTS)
     return counts
 
 
@@ -166,12 +174,13 @@ def article_saved(sender, instance, created, raw, update_fields=None, **kwargs):
     """Signal receiver for Article and its proxies: a save that wrote the count the article
     was loaded with (a full save, a revision or fixture loaded raw) is followed by a recount
     in the same transaction, so another process's comment change since is not undone."""
-    if update_fields is not None and "approved_comment_count" not in update_fields:
+    if update_fields is not None and not set(COUNTS) & set(update_fields):
         return
     if created and not raw and not instance.approved_comment_count:
         return  # a new article has no comments yet
-    counts = recount_approved_comments([instance.pk])
-    instance.approved_comment_count, instance.approved_top_level_count = counts.get(instance.pk, (0, 0))
+    counts = recount_approved_comments([instance.pk]).get(instance.pk, (0, 0, 0))
+    for name, count in zip(COUNTS, counts, strict=True):
+        setattr(instance, name, count)
 
 
 class CommentQuerySet(models.QuerySet):
@@ -387,8 +396,8 @@ class Comment(models.Model):
                 condition=models.Q(parent__isnull=True),
                 name="comment_top_level",
             ),
-            # ...then the replies to them.
-            models.Index(fields=["parent", "status", "created_at", "id"], name="comment_replies"),
+            # ...then those comments and their replies, found together by conversation.
+            models.Index(CONVERSATION, "status", name="comment_conversation"),
             # The pinned answers shown at the top of a thread.
             models.Index(fields=["article"], condition=models.Q(pinned=True), name="comment_pinned"),
             # The moderation queue: pending comments, newest first.
@@ -435,9 +444,13 @@ class Comment(models.Model):
         """The public permalink: the page of the thread that shows this comment (a reply is
         on the page of the comment it answers)."""
         top = self.parent if self.parent_id else self
-        earlier = Comment.objects.approved().top_level().filter(
-            models.Q(created_at__lt=top.created_at) | models.Q(created_at=top.created_at, pk__lt=top.pk),
-            article_id=self.article_id,
+        earlier = (
+            Comment.objects.approved()
+            .top_level()
+            .filter(
+                models.Q(created_at__lt=top.created_at) | models.Q(created_at=top.created_at, pk__lt=top.pk),
+                article_id=self.article_id,
+            )
         )
         return comment_permalink(self.article, earlier.count() // COMMENTS_PER_PAGE + 1, self.pk)
 

@@ -1,6 +1,6 @@
 """Article.approved_top_level_count: of the approved comments, the top-level ones, which the
-thread's pages are counted in (kept by the comments app). Every comment stored so far is
-top-level: the count starts as the total."""
+thread's pages are counted in, and pinned_answer_count (both kept by the comments app). Every
+comment stored so far is top-level and none is pinned: the first starts as the total."""
 
 from django.db import migrations, models
 
@@ -19,6 +19,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="article",
             name="approved_top_level_count",
+            field=models.PositiveIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name="article",
+            name="pinned_answer_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.RunPython(count_top_level, migrations.RunPython.noop),

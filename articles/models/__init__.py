@@ -4,6 +4,7 @@ topics, related articles, redirects, missing pages) and the site's own pages (si
 
 from articles.models.article import (
     ARTICLE_PAGES,
+    COMMENT_COUNTS,
     CONTENT_TEMPLATE,
     DERIVED_FIELDS,
     LIST_FIELDS,
@@ -40,6 +41,7 @@ from articles.models.site_page import SitePage, reader_pages_changed
 
 __all__ = [
     "ARTICLE_PAGES",
+    "COMMENT_COUNTS",
     "CONTENT_TEMPLATE",
     "DERIVED_FIELDS",
     "LIST_FIELDS",

@@ -187,6 +187,7 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
             "related_outline",
             "approved_comment_count",
             "approved_top_level_count",
+            "pinned_answer_count",
         )
 
 
@@ -345,9 +346,13 @@ RELATED_FIELDS = ["related_outline"]
 # History: a revision holds the article with its side effects, references and byline, so
 # restoring one brings them back; reviews are not part of it. Derived fields are left out:
 # they are recomputed when a revision is saved (and the comment count is recounted).
+# Kept by the comments app (comments.models.recount_approved_comments), never by an edit.
+COMMENT_COUNTS = ["approved_comment_count", "approved_top_level_count", "pinned_answer_count"]
+
+
 @reversion.register(
     follow=["side_effects", "references", "author_links"],
-    exclude=[*DERIVED_FIELDS, *RELATED_FIELDS, "approved_comment_count", "approved_top_level_count"],
+    exclude=[*DERIVED_FIELDS, *RELATED_FIELDS, *COMMENT_COUNTS],
 )
 class Article(models.Model):
     """An article as editors write it (Markdown) with its rendered, sanitized HTML."""
@@ -463,8 +468,10 @@ class Article(models.Model):
     # How many approved comments the thread has: written only by the comments app, whenever
     # a comment changes (comments.models.recount_approved_comments), read with the page.
     approved_comment_count = models.PositiveIntegerField(editable=False, default=0)
-    # Of those, the top-level ones (not replies): what the thread's pages are counted in.
+    # Of those, the top-level ones (not replies): what the thread's pages are counted in; and
+    # the pinned staff answers, shown at the top of the thread (none: no query for them).
     approved_top_level_count = models.PositiveIntegerField(editable=False, default=0)
+    pinned_answer_count = models.PositiveIntegerField(editable=False, default=0)
 
     objects = ArticleQuerySet.as_manager()
 
