@@ -138,12 +138,13 @@ def unsubscribe(address):
 def drop_queued_reader_emails(email):
     """Delete the reader emails to `email` not yet sent (the queue is short: read in full)."""
     email = normalize_email(email)
+    queued = ((row.pk, row.email) for row in Message.objects.only("pk", "message_data"))
     ours = [
-        message.pk
-        for message in Message.objects.all()
-        if message.email is not None
-        and "List-Unsubscribe" in message.email.extra_headers
-        and email in map(normalize_email, message.email.to)
+        pk
+        for pk, message in queued
+        if message is not None
+        and "List-Unsubscribe" in message.extra_headers
+        and email in map(normalize_email, message.to)
     ]
     Message.objects.filter(pk__in=ours).delete()
 
@@ -273,12 +274,15 @@ def comments_were_published(sender, pks, **kwargs):
 def send_publication_notices(published):
     opted_in = [comment for comment in published if comment.notify and comment.author_email]
     addresses = emailable(comment.author_email for comment in opted_in)
+    asked = NotificationAddress.objects.filter(email__in={comment.author_email for comment in opted_in})
+    asked = set(asked.values_list("email", flat=True))
     for comment in opted_in:
         if address := addresses.get(comment.author_email):
             safely("publication notice", comment.pk, publication_notice, comment, address)
-        elif not NotificationAddress.objects.filter(email=comment.author_email).exists():
+        elif comment.author_email not in asked:
             # Never asked: held as spam when it arrived, and rescued by a moderator since.
             safely("confirmation", comment.pk, ask_to_confirm, comment)
+            asked.add(comment.author_email)
 
 
 def send_reply_notices(replies):

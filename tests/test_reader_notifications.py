@@ -200,6 +200,18 @@ def test_a_confirmation_link_used_twice_says_already_confirmed(client, article):
     assert NotificationAddress.objects.get().confirmed_at == confirmed_at
 
 
+def test_a_confirmed_address_stays_confirmed_for_later_comments(client, article):
+    post_comment(client, article, body="First", notify="on")
+    client.post(link_in(emails_to("sam@example.org")[0], "confirm"))
+    NotificationAddress.objects.update(confirmation_sent_at=timezone.now() - timedelta(days=30))
+    Message.objects.all().delete()
+
+    post_comment(client, article, body="A month later", notify="on")
+
+    assert emails_to("sam@example.org") == []  # held: no confirmation, and no notice yet
+    assert NotificationAddress.objects.get().may_be_emailed
+
+
 def test_a_forged_confirmation_link_is_refused_and_changes_nothing(client, article):
     post_comment(client, article, notify="on")
     link = link_in(emails_to("sam@example.org")[0], "confirm")
