@@ -500,6 +500,13 @@ class MailSender:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def exited(self):
+        """None while it runs; else how it ended."""
+        if self.process is None:
+            return "never started"
+        code = self.process.poll()
+        return None if code is None else f"exit status {code}"
+
     def log_figures(self):
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
         return {
@@ -551,9 +558,8 @@ def mail_figures(arrivals, log_rows, left, deferred, outage, load_started, load_
     sent_ids = collections.Counter(row[0] for row in sent if row[0])
     arrived = collections.Counter(arrival.message_id for arrival in arrivals if arrival.message_id)
     up_wall = outage.came_back_wall
-    # The backlog: mail queued before the server came back and sent after it went down.
-    backlog = [row for row in sent if up_wall and outage.went_down_wall and row[2] < up_wall]
-    backlog = [row for row in backlog if row[3] >= outage.went_down_wall]
+    # The backlog: mail queued before the server came back and sent after it came back.
+    backlog = [row for row in sent if up_wall and row[2] < up_wall <= row[3]]
     last_arrival = max((arrival.at for arrival in arrivals), default=float("nan"))
     return {
         "queued": len(sent_ids) + sum(1 for row in sent if not row[0]) + left,
@@ -595,7 +601,7 @@ def mail_failures(mail, sender_exit, queue_wait):
     elif not all(mail["refused"]) or not mail["refused"]:
         failures.append("the stopped mail server's port did not refuse connections")
     if sender_exit is not None:
-        failures.append(f"deliver_mail exited during the run ({sender_exit}); see {rel(MailSender.LOG)}")
+        failures.append(f"deliver_mail was not running at the end ({sender_exit}); see {rel(MailSender.LOG)}")
     if not mail["queued"]:
         failures.append("no email was queued (held comments email COMMENTS_NOTIFY_EMAILS): nothing checked")
     if mail["left"]:
@@ -976,8 +982,12 @@ def mail_lines(figures):
         "counted there by Message-ID). The mail server was stopped "
         f"{fmt_s(mail['down_from_s'])} s into the load"
         f"{' just after a message arrived (in a round of the sender)' if mail['mid_round'] else ''}, "
-        f"its port {refused}, and started again on the same "
-        f"port {fmt_s(mail['up_at_s'])} s in.",
+        f"its port {refused}, and "
+        + (
+            "never started again."
+            if mail["up_at_s"] is None
+            else f"started again on the same port {fmt_s(mail['up_at_s'])} s in."
+        ),
         "",
         "| queued | delivered (distinct Message-IDs) | arrivals | duplicates | sent, never arrived | "
         "arrived, not logged sent | left queued (deferred) | server down s | backlog | "
@@ -986,11 +996,11 @@ def mail_lines(figures):
         f"| {mail['queued']} | {mail['delivered']} | {mail['arrivals']} | {mail['duplicates']} | "
         f"{mail['missing']} | {mail['unknown']} | {mail['left']} ({mail['left_deferred']}) | "
         f"{fmt_s(mail['down_seconds'])} | {mail['backlog']} | {fmt_s(mail['backlog_drained_s'])} | "
-        f"{fmt_s(figures['queue_wait_s'])} |",
+        f"{'not empty at ' * bool(mail['left'])}{fmt_s(figures['queue_wait_s'])} |",
         "",
         f"Queued = messages the queue logged as sent ({mail['sent_logged']} success entries) plus those "
-        f"still queued; the backlog is the mail queued before the server came back and sent after it went "
-        f"down; {mail['after_return']} arrivals came after the return. By subject: {kinds}. To the "
+        f"still queued; the backlog is the mail queued before the server came back and sent after it "
+        f"came back; {mail['after_return']} arrivals came after the return. By subject: {kinds}. To the "
         f"moderators' address: {mail['to_moderators']}. The sender found the mail server down "
         f"{sender['server_down']} times and deferred {sender['deferred']} messages whose sending failed "
         f"({mail['failed_attempts']} failed attempts logged, each sent later); "
@@ -1109,8 +1119,8 @@ def summary(figures, failures):
         f"{mail['duplicates']} duplicates, {mail['missing']} sent but never arrived, {mail['unknown']} "
         f"unknown), {mail['left']} left ({mail['left_deferred']} deferred); server down "
         f"{fmt_s(mail['down_seconds'])} s, backlog of {mail['backlog']} delivered "
-        f"{fmt_s(mail['backlog_drained_s'])} s after it came back, queue empty "
-        f"{fmt_s(figures['queue_wait_s'])} s after the load",
+        f"{fmt_s(mail['backlog_drained_s'])} s after it came back, queue "
+        f"{'not empty' if mail['left'] else 'empty'} {fmt_s(figures['queue_wait_s'])} s after the load",
         "  verdict: " + ("passed" if not failures else "FAILED\n    - " + "\n    - ".join(failures)),
         "",
     ]
@@ -1170,7 +1180,7 @@ def main():
         log(f"waiting up to {DRAIN_SECONDS} s for the mail queue to empty")
         left, deferred, _waited = wait_for_empty_queue(db_url, DRAIN_SECONDS)
         queue_wait = time.monotonic() - load_ended
-        sender_exit = sender.process.poll()
+        sender_exit = sender.exited()
         sender.stop()
         mail.stop()
         with mail.lock:
