@@ -13,7 +13,7 @@ sender, the mail server), on failure and Ctrl+C too:
    starts it, both in one environment: a throwaway secret key, COMMENTS_RATE_LIMIT=0,
    COMMENTS_MIN_SUBMIT_SECONDS=0, DJANGO_ALLOWED_HOSTS=127.0.0.1, EMAIL_URL naming the SMTP server,
    COMMENTS_NOTIFY_EMAILS set (every held comment queues an email to the moderators) and
-   EMAIL_RETRY_SECONDS=2 (bench/loadcheck_settings.py: the site's settings fix it at 600), so that
+   EMAIL_RETRY_SECONDS=2 (the site's default is 600), so that
    mail deferred during the outage is tried again within the run;
 2. for a fixed time, at the same time:
    - wrk reads the two article pages (the seeded one and the open one, in turn) at full speed,
@@ -93,8 +93,8 @@ SEEDED_PARENTS = 4
 REPLY_EVERY = 3
 NOTIFY_EVERY = 2
 # Mail: held comments email this address (COMMENTS_NOTIFY_EMAILS); deliver_mail looks at the queue
-# every SENDER_INTERVAL s and tries deferred mail again every RETRY_SECONDS (EMAIL_RETRY_SECONDS,
-# through bench/loadcheck_settings.py); the mail server is down from MAIL_DOWN[0] to MAIL_DOWN[1] of
+# every SENDER_INTERVAL s and tries deferred mail again every RETRY_SECONDS (EMAIL_RETRY_SECONDS);
+# the mail server is down from MAIL_DOWN[0] to MAIL_DOWN[1] of
 # the load's duration; afterwards the queue has up to DRAIN_SECONDS to empty.
 MODERATORS = "moderators@loadcheck.example"
 SENDER_INTERVAL = 1
@@ -1151,7 +1151,6 @@ def main():
             cfg,
             db_url,
             DJANGO_ALLOWED_HOSTS="127.0.0.1",
-            DJANGO_SETTINGS_MODULE="bench.loadcheck_settings",
             EMAIL_URL=f"smtp://127.0.0.1:{mail.port}",
             EMAIL_RETRY_SECONDS=str(RETRY_SECONDS),
             COMMENTS_NOTIFY_EMAILS=MODERATORS,

@@ -157,6 +157,7 @@ class CommentAdmin(LenientChangeListMixin, admin.ModelAdmin):
         "body",
         "status",
         "status_reason",
+        "notify",
         "parent",
         "is_staff_answer",
         "staff_author",

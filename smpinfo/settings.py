@@ -422,7 +422,7 @@ if MAILER_EMAIL_BACKEND == EMAIL_BACKEND:
 # tried again every EMAIL_RETRY_SECONDS for a day, then stays in the admin's queue.
 MAILER_USE_FILE_LOCK = False
 MAILER_ERROR_HANDLER = "smpinfo.mail_queue.defer_failed_message"
-EMAIL_RETRY_SECONDS = 600
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 600, minimum=1)
 MAILER_EMAIL_MAX_RETRIES = 24 * 60 * 60 // EMAIL_RETRY_SECONDS
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "smpinfo <noreply@localhost>")
 SERVER_EMAIL = env("SERVER_EMAIL", DEFAULT_FROM_EMAIL)

@@ -202,10 +202,11 @@ def review_required(settings):
 # --- Reviewers: read everything, record reviews, change nothing ------------------------------
 
 
-def test_reviewers_group_may_read_articles_and_add_reviews_only():
+def test_reviewers_group_may_read_articles_add_reviews_and_answer_comments_only():
     permissions = set(Group.objects.get(name="Reviewers").permissions.values_list("codename", flat=True))
 
     assert permissions == {
+        "answer_comment",
         "view_article",
         "view_sideeffect",
         "view_author",
