@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.signals import request_started
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
@@ -8,7 +9,7 @@ from hypothesis import settings as hypothesis_settings
 from articles import missing_paths
 from tests.caches import empty_caches, redis_caches
 from tests.factories import ArticleFactory, AuthorFactory, UserFactory
-from tests.servers import RedisServer
+from tests.servers import Inbox, RedisServer, free_port
 
 # In CI (CI=true) property-based tests draw the same examples every run, so a red build
 # is always reproducible; locally they explore new examples each time.
@@ -127,3 +128,14 @@ def reviewer_client(reviewer):
     reviewer_browser = Client()
     reviewer_browser.force_login(reviewer)
     return reviewer_browser
+
+
+@pytest.fixture
+def inbox():
+    """A real SMTP server on a free port, stopped after the test."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    yield handler
+    controller.stop()

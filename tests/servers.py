@@ -1,7 +1,10 @@
 """Real app servers for tests: gunicorn with the repository's config on the test database, and a
-cookie-keeping HTTP client to talk to it as a browser would."""
+cookie-keeping HTTP client to talk to it as a browser would; and what a test SMTP server keeps."""
 
+import asyncio
 import contextlib
+import email
+import email.policy
 import http.cookiejar
 import os
 import re
@@ -306,3 +309,23 @@ class MotoServer:
                 self.process.wait()
         if self.process:
             self.log.close()
+
+
+class Inbox:
+    """aiosmtpd handler: keeps what it receives; while `refusing`, answers DATA with a 451;
+    takes `delay` seconds over each message."""
+
+    def __init__(self):
+        self.messages = []
+        self.refusing = False
+        self.delay = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
+        if self.refusing:
+            return "451 4.3.0 Mailbox busy, try again later"
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        # Django folds a long non-ASCII subject after "Subject:"; a mail client shows it without that space.
+        subject = parsed["Subject"].strip()
+        self.messages.append({"to": sorted(envelope.rcpt_tos), "subject": subject, "message": parsed})
+        return "250 OK"

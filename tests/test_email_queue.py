@@ -5,16 +5,12 @@ The tests run real mail servers on free ports of this machine: aiosmtpd (one tha
 mail for a while), and a tarpit that accepts connections and never says a word.
 """
 
-import asyncio
-import email
-import email.policy
 import re
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Permission
 from django.core.mail import send_mail
 from django.db import connection, connections, transaction
@@ -25,42 +21,11 @@ from comments.models import Comment
 from smpinfo import mail_queue
 from tests.commands import call, manage
 from tests.factories import ArticleFactory, ReviewFactory, UserFactory, post_comment
-from tests.servers import AppServer, Browser, free_port
+from tests.servers import AppServer, Browser
 
 pytestmark = pytest.mark.django_db
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
-
-
-class Inbox:
-    """aiosmtpd handler: keeps what it receives; while `refusing`, answers DATA with a 451;
-    takes `delay` seconds over each message."""
-
-    def __init__(self):
-        self.messages = []
-        self.refusing = False
-        self.delay = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        await asyncio.sleep(self.delay)
-        if self.refusing:
-            return "451 4.3.0 Mailbox busy, try again later"
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        # Django folds a long non-ASCII subject after "Subject:"; a mail client shows it without that space.
-        subject = parsed["Subject"].strip()
-        self.messages.append({"to": sorted(envelope.rcpt_tos), "subject": subject, "message": parsed})
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox():
-    """A real SMTP server on a free port, stopped after the test."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture

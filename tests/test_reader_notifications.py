@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import signing
 from django.core.management import call_command
@@ -23,8 +22,7 @@ from comments.models import Comment, NotificationAddress
 from comments.personal_data import export
 from tests.commands import call
 from tests.factories import ArticleFactory, CommentFactory, admin_comment_form_data, post_comment
-from tests.servers import free_port
-from tests.test_email_queue import Inbox, use_queue
+from tests.test_email_queue import use_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -45,17 +43,6 @@ def site_queue(settings):
 @pytest.fixture
 def article(db):
     return ArticleFactory(title="Blue dots")
-
-
-@pytest.fixture
-def smtp_inbox():
-    """A real SMTP server (aiosmtpd) on a free port, as in test_email_queue.py."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    yield handler
-    controller.stop()
 
 
 def emails_to(address):
@@ -592,15 +579,15 @@ def test_an_approval_rolled_back_queues_nothing(conversation):
 
 
 def test_a_delivered_reader_email_has_both_parts_and_the_unsubscribe_headers(
-    settings, smtp_inbox, conversation, moderator_client
+    settings, inbox, conversation, moderator_client
 ):
-    use_queue(settings, smtp_inbox.port)
+    use_queue(settings, inbox.port)
     settings.EMAIL_BACKEND = "mailer.backend.DbBackend"
     approve(moderator_client, held_reply(conversation))
 
     call("deliver_mail", "--once")
 
-    [received] = [m for m in smtp_inbox.messages if m["to"] == ["sam@example.org"]]
+    [received] = [m for m in inbox.messages if m["to"] == ["sam@example.org"]]
     message = received["message"]
     link = f"{SITE}{unsubscribe_path()}"
     assert received["subject"] == "[smpinfo] Ann replied on “Blue dots”"
@@ -616,18 +603,18 @@ def test_a_delivered_reader_email_has_both_parts_and_the_unsubscribe_headers(
     assert not Message.objects.exists()
 
 
-def test_a_name_with_line_breaks_cannot_add_a_header(settings, smtp_inbox, conversation, moderator_client):
-    use_queue(settings, smtp_inbox.port)
+def test_a_name_with_line_breaks_cannot_add_a_header(settings, inbox, conversation, moderator_client):
+    use_queue(settings, inbox.port)
     reply = held_reply(conversation, author_name="Ann\r\nBcc: victim@example.org\r\nX-Evil: 1")
 
     approve(moderator_client, reply)
     call("deliver_mail", "--once")
 
-    [received] = [m for m in smtp_inbox.messages if m["to"] == ["sam@example.org"]]
+    [received] = [m for m in inbox.messages if m["to"] == ["sam@example.org"]]
     assert received["subject"] == "[smpinfo] Ann Bcc: victim@example.org X-Evil: 1 replied on “Blue dots”"
     assert received["message"]["Bcc"] is None
     assert received["message"]["X-Evil"] is None
-    assert all("victim@example.org" not in m["to"] for m in smtp_inbox.messages)
+    assert all("victim@example.org" not in m["to"] for m in inbox.messages)
 
 
 def test_links_come_from_site_url_never_the_host_header(article, settings):

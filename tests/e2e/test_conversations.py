@@ -6,7 +6,6 @@ started by the test, and is read from there."""
 import re
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
@@ -15,8 +14,7 @@ from comments.models import Comment, NotificationAddress
 from smpinfo.mail_queue import deliver_queued_mail
 from tests.e2e.test_comments import HUMAN_TYPING_MS, run_admin_action
 from tests.factories import ArticleFactory, CommentFactory
-from tests.servers import free_port
-from tests.test_email_queue import Inbox, use_queue
+from tests.test_email_queue import use_queue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,18 +24,14 @@ READER = "robin@example.org"
 
 
 @pytest.fixture
-def inbox(settings, live_server):
-    """A real SMTP server on a free port behind the site's queue; links in emails point at
-    the live server, as they point at SITE_URL on the real site."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    use_queue(settings, controller.port)
+def mail(inbox, settings, live_server):
+    """The real SMTP server (tests/conftest.py) behind the site's queue; links in emails point
+    at the live server, as they point at SITE_URL on the real site."""
+    use_queue(settings, inbox.port)
     settings.SITE_URL = live_server.url
     settings.COMMENTS_NOTIFY_EMAILS = ["desk@clinic.example"]
     settings.COMMENTS_MODERATION = "all"
-    yield handler
-    controller.stop()
+    return inbox
 
 
 def delivered_to(inbox, address):
@@ -56,7 +50,7 @@ def link_in(message, path):
 
 
 def test_a_reader_asks_a_moderator_answers_and_the_reader_follows_the_email_to_the_answer(
-    inbox, page, staff_page, screenshot
+    mail, page, staff_page, screenshot
 ):
     article = ArticleFactory(comments_open=True, title="Healing after SMP")
     Author.objects.create(name="Dr. Sam Example", slug="sam-example", credentials="MD, dermatologist")
@@ -73,7 +67,7 @@ def test_a_reader_asks_a_moderator_answers_and_the_reader_follows_the_email_to_t
     page.wait_for_url(f"**{article.get_absolute_url()}#comments")
 
     # The first email asks to confirm the address: the link opens a page whose button confirms.
-    (confirmation,) = delivered_to(inbox, READER)
+    (confirmation,) = delivered_to(mail, READER)
     page.goto(link_in(confirmation, "/comments/confirm/"))
     page.get_by_role("button", name="Confirm my email address").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your email address is confirmed")
@@ -93,9 +87,9 @@ def test_a_reader_asks_a_moderator_answers_and_the_reader_follows_the_email_to_t
     screenshot(moderator, "moderator")
 
     # The reader hears that the question is published, then that it has an answer.
-    subjects = [message["Subject"] for message in delivered_to(inbox, READER)]
+    subjects = [message["Subject"] for message in delivered_to(mail, READER)]
     assert len(subjects) == 3, subjects
-    reply_notice = delivered_to(inbox, READER)[-1]
+    reply_notice = delivered_to(mail, READER)[-1]
     answer = Comment.objects.get(body=ANSWER)
     page.goto(link_in(reply_notice, article.get_absolute_url()))
 
@@ -113,13 +107,13 @@ def test_a_reader_asks_a_moderator_answers_and_the_reader_follows_the_email_to_t
     assert answer.parent_id == question.pk and answer.is_staff_answer
 
 
-def test_a_reader_unsubscribes_in_one_click_from_an_email(inbox, page, screenshot):
+def test_a_reader_unsubscribes_in_one_click_from_an_email(mail, page, screenshot):
     article = ArticleFactory(comments_open=True)
     NotificationAddress.objects.create(email=READER, confirmed_at=article.published_at)
     comment = CommentFactory(article=article, author_email=READER, notify=True, status="pending")
     Comment.objects.filter(pk=comment.pk).set_status(Comment.Status.APPROVED, by=None)
 
-    (notice,) = delivered_to(inbox, READER)
+    (notice,) = delivered_to(mail, READER)
     assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     page.goto(link_in(notice, "/comments/unsubscribe/"))
     page.get_by_role("button", name="Unsubscribe").click()
