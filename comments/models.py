@@ -1,21 +1,25 @@
 """Reader comments, the blocklist moderators keep, and the comment-thread view of an article.
 
-Each article stores how many approved comments it has (`Article.approved_comment_count`),
-so that a page of its thread needs no COUNT, and a thread without approved comments no
-comment query at all: counted when comments change, never in a page view. It is the
-comments app's fact about an article, but it lives on the article row rather than in a
+Each article stores how many comments readers see on it (`Article.approved_comment_count`:
+approved, and for a reply, under an approved comment), how many of them are top-level
+(`approved_top_level_count`, what the thread's pages count) and how many are pinned staff
+answers (`pinned_answer_count`), so that a page of its thread needs no COUNT, and a thread
+without approved comments no comment query at all: counted when comments change, never in
+a page view. They are the comments app's facts about an article, but they live on the
+article row rather than in a
 model of this app, because the page reads that row anyway: a table of our own would cost
-every article page one more query. Only this module writes it, through
+every article page one more query. Only this module writes them, through
 recount_approved_comments(), and every way a comment changes ends there, in the
 transaction of the change: a save, a bulk update (the moderation actions), a bulk insert,
 a delete, a fixture or revision loaded raw, a full save of the article (which writes back
-the count it was loaded with). A backup holds counts and comments of one moment, so a
+the counts it was loaded with). A backup holds counts and comments of one moment, so a
 restore brings back both as they were.
 
-Recounting, not adding one: the article row is locked first, then its approved comments
-are counted from the comment_thread index, so that of two moderators approving at once on
-one thread, the second counts after the first has committed (PostgreSQL's READ COMMITTED
-takes a new snapshot for each statement; SQLite lets one writer at a time).
+Recounting, not adding one: the article row is locked first, then its shown comments are
+counted from the comment_thread index (joined to the parents of replies), so that of two
+moderators approving at once on one thread, the second counts after the first has
+committed (PostgreSQL's READ COMMITTED takes a new snapshot for each statement; SQLite lets
+one writer at a time).
 """
 
 import hashlib

@@ -1,11 +1,15 @@
 """The comments part of an article page, shown by the `{% comment_section %}` template tag.
 
-A page of the thread costs the same whatever its number and the thread's length: the total
-is the count stored with the article (comments.models keeps it), so there is no COUNT and,
-for a thread without approved comments, no comment query at all; the page itself is one
-query that takes the ids of its comments from the comment_thread index (an index-only walk
-from the nearer end of the thread: the first and the last pages read 50 entries, a middle
-one half the thread's entries at most, and no row) and then those rows by primary key.
+A page of the thread costs the same whatever its number and the thread's length: the
+totals are the counts stored with the article (comments.models keeps them: the comments
+readers see, the top-level ones the pages count, the pinned answers), so there is no COUNT
+and, for a thread without approved comments, no comment query at all. The page itself is
+one query: it takes the ids of its top-level comments from the comment_top_level index (an
+index-only walk from the nearer end of the thread: the first and the last pages read 50
+entries, a middle one half the thread's entries at most, and no row), then those rows by
+primary key, or, in a thread with replies, those rows and their replies by conversation
+(the comment_conversation index). The first page of a thread with a pinned answer reads
+it with one more query.
 """
 
 from functools import lru_cache
