@@ -29,7 +29,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +36,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from mailer.models import Message
 
 from articles.staff_email import one_line, site_link
-from comments.models import UPDATE_BATCH_SIZE, Comment, NotificationAddress, normalize_email
+from comments.models import CONVERSATION, UPDATE_BATCH_SIZE, Comment, NotificationAddress, normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -294,7 +293,8 @@ def send_reply_notices(replies):
     for top_pk, new_replies in by_conversation.items():
         participants = list(
             Comment.objects.approved()
-            .filter(Q(pk=top_pk) | Q(parent_id=top_pk), notify=True)
+            .alias(conversation=CONVERSATION)
+            .filter(conversation=top_pk, notify=True)
             .exclude(author_email="")
             .values_list("pk", "author_email", "created_at")
         )
