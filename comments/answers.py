@@ -56,7 +56,7 @@ class AlreadyAnswered(AnswerRefused):
 
 def answerable_comments():
     """The comments staff may answer: those readers see, on articles readers see."""
-    return Comment.objects.shown().filter(article__in=Article.objects.published())
+    return Comment.objects.on_published_articles()
 
 
 def refusal_reason(comment):
@@ -116,7 +116,7 @@ def publish_answer(question, user, body, pinned=False):
                 raise AnswerRefused(why_not_shown(question.pk))
             answer = new_answer(shown, user, profile, body, pinned)
             if pinned:
-                Comment.objects.filter(article_id=answer.article_id, pinned=True).update(pinned=False)
+                unpin_answers_of(answer.article_id)
             answer.save()
     except IntegrityError:
         if answer is None:
@@ -156,9 +156,13 @@ def new_answer(question, user, profile, body, pinned):
 def pin_answer(answer):
     """Pin this staff answer to the top of its thread, unpinning the article's others."""
     with transaction.atomic():
-        others = Comment.objects.filter(article_id=answer.article_id, pinned=True).exclude(pk=answer.pk)
-        others.update(pinned=False)
+        unpin_answers_of(answer.article_id, but=answer.pk)
         Comment.objects.filter(pk=answer.pk, pinned=False).update(pinned=True)
+
+
+def unpin_answers_of(article_id, but=None):
+    """Unpin the article's pinned answers (but the one numbered `but`): at most one is pinned."""
+    Comment.objects.filter(article_id=article_id, pinned=True).exclude(pk=but).update(pinned=False)
 
 
 def unanswered_questions(comments):

@@ -201,6 +201,11 @@ class CommentQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
 
+    def on_published_articles(self):
+        """Those readers see on articles readers see: what may be replied to, reported or
+        answered."""
+        return self.shown().filter(article__in=Article.objects.published())
+
     def pending(self):
         return self.filter(status=Comment.Status.PENDING)
 

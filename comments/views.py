@@ -125,7 +125,7 @@ def reply(request, pk):
     names the comment in the form (a reply to a reply answers its top-level comment). Staff
     who may answer get the staff answer form as well. Any other comment is a 404."""
     comment = get_object_or_404(
-        Comment.objects.shown().select_related("article").filter(article__in=Article.objects.published()),
+        Comment.objects.on_published_articles().select_related("article"),
         pk=pk,
     )
     article = comment.article
@@ -159,7 +159,7 @@ def report(request, pk):
     nothing), POST records one (rate-limited per address, 429) and sends the reader back
     to the thread. Any other comment is a 404: a report link reveals nothing."""
     comment = get_object_or_404(
-        Comment.objects.shown().select_related("article").filter(article__in=Article.objects.published()),
+        Comment.objects.on_published_articles().select_related("article"),
         pk=pk,
     )
     form = ReportForm(request.POST if request.method == "POST" else None)
