@@ -307,6 +307,29 @@ def test_staff_answers_show_a_badge_credentials_and_the_author_profile(client, a
     assert "MD, dermatologist" in answer
 
 
+def test_markup_in_names_texts_and_credentials_of_a_conversation_is_shown_as_text(client, article, editor):
+    hostile = '"><script>alert(1)</script>'
+    question = CommentFactory(
+        article=article, author_name=f"Asker{hostile}", body=f"Line one\n<b>bold</b>{hostile}"
+    )
+    CommentFactory(article=article, parent=question, author_name=f"Replier{hostile}", body=f"Reply{hostile}")
+    author = AuthorFactory(name="Dr. Ada Example", credentials=f"MD{hostile}", user=editor)
+    CommentFactory(
+        article=article, parent=question, is_staff_answer=True, staff_author=author, answered_by=editor,
+        author_name=author.name, body="An answer.",
+    )  # fmt: skip
+
+    html = client.get(article.get_absolute_url()).content.decode()
+
+    assert "<script>alert(1)</script>" not in html.split("</head>", 1)[1]
+    escaped = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert f'aria-label="Replies to Asker{escaped}"' in html
+    assert f"Line one<br>&lt;b&gt;bold&lt;/b&gt;{escaped}" in html
+    assert f"Replier{escaped}</strong>" in html
+    assert f'<span class="comment-credentials small">MD{escaped}</span>' in html
+    assert f'<span class="visually-hidden"> the comment by Asker{escaped}</span>' in html
+
+
 def test_a_pinned_answer_is_shown_at_the_top_of_the_first_page_only(client, article):
     tops = make_thread(article, COMMENTS_PER_PAGE + 1)
     CommentFactory(
