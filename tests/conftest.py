@@ -37,6 +37,21 @@ def media_in_tmp(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(scope="session")
+def tests_versions_file(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("pagecache") / "versions")
+
+
+@pytest.fixture(autouse=True)
+def versions_file_of_the_tests_own(settings, tests_versions_file):
+    """Pages' versions in a file of the test run's own, not the checkout's .pagecache-versions:
+    a `make run` or a manage.py command working beside the tests changes those versions (as
+    it should: every process of the machine sees them), which would make a test's second
+    view a miss."""
+    if settings.PAGE_CACHE_VERSIONS_FILE:
+        settings.PAGE_CACHE_VERSIONS_FILE = tests_versions_file
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
