@@ -30,7 +30,7 @@ from comments.models import COMMENTS_PER_PAGE, CONVERSATION, Comment, thread_pag
 from comments.moderation import thread_is_open
 from pagecache import page_shows
 
-# The fields a pinned answer shows (templates/comments/_thread.html)...
+# The fields a comment of the thread shows (ShownComment; the pinned answers too)...
 SHOWN_COMMENT_FIELDS = ["pk", "author_name", "body", "created_at", "parent_id", "is_staff_answer"]
 # ...the author profile of a staff answer...
 STAFF_AUTHOR_FIELDS = ["staff_author__name", "staff_author__slug", "staff_author__credentials"]
@@ -41,7 +41,7 @@ QUESTION_FIELDS = ["id", "author_name", "body"]
 class ShownComment:
     """A comment of the thread's page as thread_html shows it, made from the values the
     thread reads (SHOWN_COMMENT_FIELDS and STAFF_AUTHOR_FIELDS), not a model instance:
-    making 50 instances and their authors' was a tenth of an uncached page.
+    making the 50 model instances and their authors took a tenth of an uncached page.
     `staff_profile` is the Author of a staff answer (for its profile link), else None."""
 
     def __init__(self, pk, author_name, body, created_at, parent_id, is_staff_answer, *staff_author):
@@ -109,8 +109,8 @@ def thread_html(page, link_prefix, page_url, comments_open):
     own (`<ol class="comment-replies">`) inside the comment's item.
 
     Made here rather than by a template loop: at 50 comments and their replies, the loop's
-    variable lookups and filters were most of an uncached article page (about 12 ms of 24 on
-    the demo data, bench/RESULTS.md), where this costs a few hundredths of a millisecond per
+    variable lookups and filters took about 8 of the 23 ms of CPU an uncached demo article
+    page cost (bench/RESULTS.md), where this costs about two hundredths of a millisecond a
     comment. Every value a reader or commenter chose goes through `escape`, as the template
     would escape it. A reader's own held comment keeps its template (_held_comment.html): it
     is only ever on that reader's own, uncached page.
