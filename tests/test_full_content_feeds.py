@@ -45,7 +45,10 @@ def healing(aftercare, risks):
     """An article by two authors in two topics, whose body links within the site, within
     itself, elsewhere and to an email address, with an image, a side effect and a reference."""
     article = ArticleFactory(title="Healing after SMP", slug="healing-after-smp", topics=[aftercare, risks])
-    article.authors.add(AuthorFactory(name="Amy Adams"), AuthorFactory(name="Ben Brown"))
+    # In byline order: added together, with the same order, they would follow the ids of
+    # their byline rows, which add() inserts in no set order.
+    article.authors.add(AuthorFactory(name="Amy Adams"), through_defaults={"order": 1})
+    article.authors.add(AuthorFactory(name="Ben Brown"), through_defaults={"order": 2})
     SideEffectFactory(article=article, name="Redness", description="Pink skin for a day.")
     ReferenceFactory(article=article, key="doe2020", url="https://example.org/study")
     article.body = BODY
