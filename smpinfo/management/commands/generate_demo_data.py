@@ -239,6 +239,16 @@ def insert_rows(model, rows):
             copy.write_row([row.get(name, default) for name, default in defaults])
 
 
+def analyze_tables(models, command):
+    """Run `command` (ANALYZE, or VACUUM (ANALYZE)) on the tables of `models`, on PostgreSQL:
+    the planner's statistics, which the queries that follow a bulk load need."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+
+
 REFRESH_THREADS = 2
 
 
@@ -619,7 +629,7 @@ class Command(BaseCommand):
             self.progress("comments", done, total)
         # Statistics first: planned blind, right after the load, the counts below made a
         # million comments' run about 25 s longer.
-        self.analyze_for_planner(Comment)
+        analyze_tables([Comment], "ANALYZE")
         # The count each article stores (comments.models), which inserts in bulk do not keep.
         for chunk in batched([pk for pk, _slug, _published in article_rows], 1000):
             recount_approved_comments(chunk)
@@ -752,13 +762,6 @@ class Command(BaseCommand):
             done += rank_and_store(chunk, index)
             self.progress("related articles", done, len(pks))
 
-    def analyze_for_planner(self, model):
-        """Fresh planner statistics for `model`'s table on PostgreSQL (ANALYZE: a second or
-        two for a million rows, where the queries that follow a bulk load need them)."""
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-
     def analyze(self):
         """Leave PostgreSQL's tables as autovacuum would after a while: statistics for the planner,
         and the visibility map that lets counts and the like be answered from an index alone.
@@ -768,7 +771,5 @@ class Command(BaseCommand):
         # VACUUM cannot run inside a transaction (as when called from a test): ANALYZE alone then.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         tables = [Article, SideEffect, Comment, Article.topics.through, RelatedArticle, ArticleImage]
-        with connection.cursor() as cursor:
-            for model in tables:
-                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+        analyze_tables(tables, command)
         self.progress(f"{command.lower()} tables", len(tables), len(tables))
