@@ -8,6 +8,7 @@ import email.policy
 import http.cookiejar
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -237,15 +238,52 @@ class RedisServer:
 
 
 class SilentServer:
-    """A TCP server that accepts connections and never answers: a hung cache or mail server."""
+    """A TCP server that accepts connections and never answers: a hung cache or mail server.
+
+    `received()` tells how many bytes its clients have sent it so far, so a test can check that
+    something was not even tried (the wall time a test takes says more of the machine's load
+    than of what the code waited on)."""
 
     def __init__(self):
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(64)
+        self.listener.setblocking(False)
         self.port = self.listener.getsockname()[1]
+        self.connections = []
+        self.bytes_received = 0
+
+    def received(self, settle=0.1):
+        """The bytes sent to this server until now: every pending connection is taken and every
+        socket read until none has had anything for `settle` seconds."""
+        while True:
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    accepted, _ = self.listener.accept()
+                    accepted.setblocking(False)
+                    self.connections.append(accepted)
+            readable, _, _ = select.select([self.listener, *self.connections], [], [], settle)
+            if not readable:
+                return self.bytes_received
+            for sock in readable:
+                if sock is not self.listener:
+                    self.bytes_received += self.read(sock)
+
+    def read(self, sock):
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            return 0
+        except ConnectionError:
+            data = b""
+        if not data:  # the client hung up
+            self.connections.remove(sock)
+            sock.close()
+        return len(data)
 
     def close(self):
+        for sock in self.connections:
+            sock.close()
         self.listener.close()
 
 
