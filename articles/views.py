@@ -4,7 +4,7 @@ from itertools import islice
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
-from articles.models import Article, Author, SitePage, Topic
+from articles.models import Article, Author, SitePage, Topic, page_query
 from articles.search import add_snippets, clean_query, search_articles
 from articles.structured_data import article_json_ld, collection_page_json_ld, website_json_ld
 from pagecache import cache_for_readers, page_shows
@@ -60,6 +60,14 @@ class ArticleDetailView(DetailView):
     def get_queryset(self):
         articles = Article.objects.all() if self.request.user.is_staff else Article.objects.published()
         return articles.for_page()
+
+    def get_object(self, queryset=None):
+        if queryset is not None or self.request.user.is_staff:
+            return super().get_object(queryset)
+        article = page_query.get(self.kwargs["slug"])  # the same query, compiled once per process
+        if article is None:
+            raise Http404("No published article has this address.")
+        return article
 
     def get_context_data(self, **kwargs):
         article = self.object

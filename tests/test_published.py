@@ -40,3 +40,21 @@ def test_scheduled_article_appears_once_its_date_has_come():
     with mock.patch("django.utils.timezone.now", return_value=later):
         assert list(Article.objects.published()) == [scheduled]
         assert scheduled.is_published
+
+
+def test_an_article_page_shows_what_published_allows_at_each_moment(client):
+    """The page's query is compiled once per process (articles.models.PageQuery); each
+    request still brings its own time and address."""
+    shown = ArticleFactory(title="Shown now")
+    scheduled = ArticleFactory(title="Scheduled for later", published_at=timezone.now() + timedelta(hours=1))
+    draft = ArticleFactory(title="Still a draft", status=Article.Status.DRAFT)
+
+    assert "Shown now" in client.get(shown.get_absolute_url()).content.decode()
+    assert client.get(scheduled.get_absolute_url()).status_code == 404
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(hours=2)):
+        response = client.get(scheduled.get_absolute_url())
+        assert client.get(draft.get_absolute_url()).status_code == 404
+    assert response.status_code == 200
+    assert "<h1>Scheduled for later</h1>" in response.content.decode()

@@ -23,6 +23,7 @@ from articles.models.article import (
     deleted_with_its_article,
     keep_what_readers_saw,
     next_scheduled_publication,
+    page_query,
     refresh_once,
     review_interval,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "keep_what_readers_saw",
     "next_scheduled_publication",
     "normalize_doi",
+    "page_query",
     "reader_pages_changed",
     "refresh_once",
     "review_interval",
