@@ -16,15 +16,6 @@ one, one sent after `Expect: 100-continue`) is read by the thread as before, but
 must have arrived by that deadline, so no request holds a thread waiting for its client
 past it.
 
-A worker takes a new connection only while one of its threads is free. gthread accepts
-whenever it holds fewer than `worker_connections` (1,000), and a kept-alive connection
-stays with the worker that took it: clients that connect together (a browser's six, a
-proxy's pool, a load test's 32) could all land on one worker, which then served them on
-one core while the other workers idled (measured: 668 requests a second with the 32
-connections in one of five workers, 1,770 to 1,980 when they happened to spread). A
-connection nobody can serve yet waits in the listening socket's backlog, where the first
-worker with a free thread takes it.
-
 Closing a connection waits for the client too (gunicorn half-closes it and reads what the
 client still sends, for up to 2 s, so that the answer is not cut off): gthread does that
 blocking, in its only event loop, so that clients that never close their side stalled the
@@ -150,7 +141,6 @@ class RequestReadWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.arriving_conns = deque()  # waiting for their request, oldest deadline first
         self.lingering_conns = deque()  # answered and half-closed, oldest first
-        self.busy_threads = 0  # requests handed to the thread pool and not yet finished
 
     def init_process(self):
         cfg = self.cfg
@@ -162,7 +152,7 @@ class RequestReadWorker(ThreadWorker):
     def enqueue_req(self, conn):
         """Every connection that waits for a request comes here: new, kept alive, pipelined."""
         if not self.reads_requests_in_loop:
-            self.run_in_thread(conn)
+            super().enqueue_req(conn)
             return
         conn.arrived = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
         conn.read_deadline = time.monotonic() + REQUEST_READ_TIMEOUT
@@ -200,21 +190,9 @@ class RequestReadWorker(ThreadWorker):
     def end_arrival(self, conn, outcome):
         if outcome == ARRIVED:
             conn.data_ready = True  # gthread's own wait for a first byte would be pointless now
-            self.run_in_thread(conn)
+            super().enqueue_req(conn)
         else:
             self.close_connection(conn)
-
-    def run_in_thread(self, conn):
-        self.busy_threads += 1
-        super().enqueue_req(conn)
-        if self.busy_threads >= self.cfg.threads:
-            self.set_accept_enabled(False)
-
-    def set_accept_enabled(self, enabled):
-        """gthread's, accepting only while a thread is free (see module). gthread's loop calls
-        this on each turn while accepting differs from what its connection count allows, so
-        a worker that stopped for want of a thread starts again on the turn one is freed."""
-        super().set_accept_enabled(enabled and self.busy_threads < self.cfg.threads)
 
     def stop_waiting(self, conn):
         self.poller.unregister(conn.sock)
@@ -239,7 +217,6 @@ class RequestReadWorker(ThreadWorker):
         worker's only event loop: a client that never closes its side stopped the worker
         accepting anyone for 2 s, and twelve of them made a normal request wait 16 s.
         """
-        self.busy_threads -= 1
         if self.reads_requests_in_loop and (fs.cancelled() or (fs.exception() is None and not fs.result())):
             self.close_lingering(conn)
             return

@@ -186,42 +186,6 @@ def test_clients_that_never_close_their_side_do_not_stall_the_server(server):
     assert seconds < 3
 
 
-def test_a_worker_whose_threads_are_all_busy_leaves_new_connections_to_a_free_one(site):
-    """Two workers of one thread each. A comment POST whose body is too large for the loop to
-    read itself (over 1 MB) stalls half-way, so its worker's only thread waits for the rest; a
-    reader's request on a new connection must go to the other worker, not queue behind that
-    thread until the stalled upload runs out of time."""
-    server = started(
-        site,
-        {
-            "WEB_CONCURRENCY": "2",
-            "GUNICORN_THREADS": "1",
-            "REQUEST_READ_TIMEOUT": "10",
-            "COMMENTS_RATE_LIMIT": "0",
-        },
-    )
-    token = "a" * 32  # a CSRF cookie and the same token in the header: the view reads the body
-    head = (
-        f"POST /articles/{SLUG}/comments/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: csrftoken={token}\r\n"
-        f"X-CSRFToken: {token}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        "Content-Length: 2000000\r\n\r\n"
-    ).encode()
-    try:
-        for _ in range(8):  # the connection's worker is the one that accepts first: try both often
-            with socket.create_connection(("127.0.0.1", server.port), timeout=20) as stalled:
-                stalled.sendall(head + b"q" * 1_200_000)
-                time.sleep(0.3)  # its worker has handed it to its thread
-
-                status, _ = timed_get(f"{server.url}/healthz")
-
-                stalled.setblocking(False)
-                with pytest.raises(BlockingIOError):
-                    stalled.recv(1)  # still waiting: the reader's request did not wait for it
-            assert status == 200
-    finally:
-        server.stop()
-
-
 def canonical_link(html):
     return re.search(r'<link rel="canonical" href="([^"]+)"', html).group(1)
 
