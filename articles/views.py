@@ -57,14 +57,12 @@ class ArticleDetailView(DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
-    def get_queryset(self):
-        articles = Article.objects.all() if self.request.user.is_staff else Article.objects.published()
-        return articles.for_page()
-
     def get_object(self, queryset=None):
-        if queryset is not None or self.request.user.is_staff:
-            return super().get_object(queryset)
-        article = page_query.get(self.kwargs["slug"])  # the same query, compiled once per process
+        """Staff see any article at its address; readers a published one, by the page's query
+        compiled once per process (articles.models.PageQuery)."""
+        if self.request.user.is_staff:
+            return super().get_object(Article.objects.for_page())
+        article = page_query.get(self.kwargs["slug"])
         if article is None:
             raise Http404("No published article has this address.")
         return article
