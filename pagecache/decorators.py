@@ -126,9 +126,10 @@ def render_and_store(request, view, args, kwargs, key, versions):
 
 
 # No stampede: when a page is missing (after a deploy, every page is), the first request
-# renders it and the others asking for it meanwhile wait for that page, up to a bound.
+# renders it and the others asking for it meanwhile wait for that page for as long as its
+# renderer holds the lock: a render slowed by a busy machine is still the only one (with a
+# bound of 2 s, a burst that took longer had waiters render the same page again).
 RENDER_LOCK_SECONDS = 10  # a renderer that died frees its lock after this
-RENDER_WAIT_SECONDS = 2
 RENDER_POLL_SECONDS = 0.01
 
 
@@ -152,9 +153,9 @@ def release(lock):
 
 def wait_for_page(key, versions):
     """The page another request is rendering, once it is stored for these versions; None when
-    the renderer stored nothing (an error page, a page not stored) or took too long."""
+    the renderer stored nothing (an error page, a page not stored) or its lock expired."""
     lock = render_lock_key(key, versions)
-    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    deadline = time.monotonic() + RENDER_LOCK_SECONDS
     try:
         while time.monotonic() < deadline:
             time.sleep(RENDER_POLL_SECONDS)

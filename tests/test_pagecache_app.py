@@ -209,6 +209,17 @@ def test_readers_asking_at_once_for_a_missing_page_wait_for_one_render():
     assert sorted(response["X-Page-Cache"] for response in responses) == ["hit"] * 7 + ["miss"]
 
 
+def test_a_render_slower_than_two_seconds_is_still_the_only_one(monkeypatch):
+    """The waiters wait while the renderer holds its lock, however busy the machine."""
+    monkeypatch.setattr(views, "SLOW_SECONDS", 2.5)
+    views.renders.clear()
+
+    responses, _ = readers_at_once("/slow/200/", 4)
+
+    assert views.renders == [200]
+    assert sorted(response["X-Page-Cache"] for response in responses) == ["hit"] * 3 + ["miss"]
+
+
 def test_readers_waiting_for_a_page_that_is_not_stored_render_it_without_waiting_long():
     views.renders.clear()
 

@@ -40,12 +40,13 @@ def renew_ticket(request, stored_value):
 @cache_for_readers
 def slow(request, status):
     """A page that takes a while to render and counts its renders."""
-    time.sleep(0.3)
+    time.sleep(SLOW_SECONDS)
     with render_lock:
         renders.append(status)
     return HttpResponse(f"<p>slow page, status {status}</p>", status=status)
 
 
+SLOW_SECONDS = 0.3
 renders = []
 render_lock = threading.Lock()
 
