@@ -12,15 +12,15 @@ primary key, or, in a thread with replies, those rows and their replies by conve
 it with one more query.
 """
 
+import html
+import re
 from functools import lru_cache
 
 from django.core.paginator import Page, Paginator
-from django.template.defaultfilters import linebreaksbr
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from articles.models import Author
@@ -101,6 +101,19 @@ def place_held_comments(request, article, page):
         elif page.number == page.paginator.num_pages:
             at_end.append(comment)
     return at_end
+
+
+# What Django's `escape` and the `linebreaksbr` filter do (the same output, tested), without
+# their lazy-text wrappers: at five calls a comment the wrappers were most of thread_html's
+# time (0.5 ms of a 57-comment page, 0.14 ms without them). Every piece goes into one
+# string that is marked safe once.
+escape = html.escape
+NEWLINES = re.compile(r"\r\n|\r")
+
+
+def linebreaksbr(text):
+    """`text` escaped, its line breaks (any of CRLF, CR, LF) as <br>."""
+    return escape(NEWLINES.sub("\n", text)).replace("\n", "<br>")
 
 
 def thread_html(page, link_prefix, page_url, comments_open):

@@ -15,6 +15,7 @@ from collections import Counter
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.template.defaultfilters import linebreaksbr
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils.html import escape
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 from articles.models import Article
 from articles.search import clean_query
+from comments import thread
 from comments.models import Comment
 from tests.caches import empty_caches
 from tests.factories import ArticleFactory, CommentFactory, SideEffectFactory, comment_form_data
@@ -452,6 +454,16 @@ def test_an_article_page_with_any_comment_page_number_answers_200(client, db):
         assert response.status_code == 200
 
     article_page()
+
+
+@fuzz_settings(500)
+@given(text=st.one_of(st.text(), st.sampled_from(NASTY_STRINGS), st.text(alphabet="<>&\"'\r\n x")))
+@example(text="<b>one</b>\r\ntwo\rthree\n\nfour & 'five' \"six\"")
+def test_the_threads_escaping_is_djangos(text):
+    """A comment's name and text are escaped as Django's `escape` and `linebreaksbr` would
+    (comments/thread.py calls them without their lazy-text wrappers)."""
+    assert thread.escape(text) == escape(text)
+    assert thread.linebreaksbr(text) == linebreaksbr(text)
 
 
 # Hand-picked injections --------------------------------------------------------------------------
