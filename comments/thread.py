@@ -20,9 +20,9 @@ from django.core.paginator import Page, Paginator
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS
 from django.utils.safestring import mark_safe
 
+from articles.dates import clock, day_month_year, iso_moment
 from articles.models import Author
 from comments import held
 from comments.forms import CommentForm
@@ -253,23 +253,13 @@ def pinned_answers(article):
 def with_shown_dates(comments):
     """Give each comment its date as the thread shows it, in the current time zone:
     `shown_at` ("2 December 2026, 09:16", the date filter's "j F Y, H:i") and
-    `shown_at_iso` (the <time> element's datetime, "Y-m-d\\TH:i:sO").
-
-    Formatted here rather than by the template's date filter, which took 5 of the 7 ms
-    that rendering 50 comments cost, and from the parts of the date rather than with
-    strftime (a third of the time again); the site's other dates keep the filter.
+    `shown_at_iso` (the <time> element's datetime, "Y-m-d\\TH:i:sO"), made from the parts
+    of the date (articles.dates) rather than by the filter, which took 5 of the 7 ms that
+    rendering 50 comments cost.
     """
     zone = timezone.get_current_timezone()
-    months = [None, *(str(MONTHS[number]) for number in range(1, 13))]  # not 50 lazy lookups
-    offsets = {}
     for comment in comments:
         local = comment.created_at.astimezone(zone)
-        offset = local.utcoffset()
-        if offset not in offsets:
-            offsets[offset] = local.strftime("%z")
-        clock = f"{local.hour:02d}:{local.minute:02d}"
-        comment.shown_at = f"{local.day} {months[local.month]} {local.year}, {clock}"
-        comment.shown_at_iso = (
-            f"{local.year:04d}-{local.month:02d}-{local.day:02d}T{clock}:{local.second:02d}{offsets[offset]}"
-        )
+        comment.shown_at = f"{day_month_year(local)}, {clock(local)}"
+        comment.shown_at_iso = iso_moment(local)
     return comments
