@@ -42,9 +42,9 @@ def offset(value):
     """The date filter's "O" ("+0100"): nothing for a local time that a change of the clocks
     makes ambiguous or impossible, as the filter does."""
     zone = value.tzinfo
-    if zone.utcoffset(value.replace(fold=not value.fold)) != zone.utcoffset(value):
-        return ""
     difference = zone.utcoffset(value)
+    if zone.utcoffset(value.replace(fold=not value.fold)) != difference:
+        return ""
     seconds = difference.days * 86400 + difference.seconds
     sign = "-" if seconds < 0 else "+"
     seconds = abs(seconds)
