@@ -13,6 +13,7 @@ be shared by every worker.
 """
 
 import gc
+import logging
 from pathlib import Path
 
 from django.template import engines
@@ -27,6 +28,8 @@ from comments.thread import comment_link_prefix
 from pagecache.store import release
 from smpinfo.middleware import admin_prefix
 
+logger = logging.getLogger(__name__)
+
 
 def warm():
     """Compile the URL patterns and every template, and make the values each process makes
@@ -39,7 +42,11 @@ def warm():
             for name in template_names(engine):
                 engine.get_template(name)
     prefix, urlconf = get_script_prefix(), get_urlconf()
-    addresses(prefix, urlconf)
+    try:
+        addresses(prefix, urlconf)
+    except ValueError as missing:  # the manifest storage's "Missing staticfiles manifest entry"
+        # Not a reason to refuse to start: the pages say so until the files are collected.
+        logger.error("%s. The static files are not collected: run `manage.py collectstatic`.", missing)
     comment_link_prefix(prefix, urlconf)
     admin_prefix(urlconf)
     blank_form_markup()

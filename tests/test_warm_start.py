@@ -2,6 +2,7 @@
 when the application loads (smpinfo.warmup), once in gunicorn's master, before any fork."""
 
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -74,18 +75,25 @@ def test_without_the_warm_up_the_page_compiles_its_templates(client, settings, d
     assert "articles/article_detail.html" in compiled_names
 
 
-def test_loading_the_application_needs_no_database_and_no_cache():
-    """Before the fork nothing may open a connection the workers would share: with neither
-    the database nor Redis reachable, the application still loads."""
+def load_the_application(static_root):
+    """Import smpinfo.wsgi in a new process, as gunicorn's master does, with neither the
+    database nor Redis reachable and the static files looked for in `static_root`."""
     unreachable = {
         "DATABASE_URL": "postgres://nobody@127.0.0.1:9/nothing",
         "REDIS_URL": "redis://127.0.0.1:9/0",
         "DJANGO_SECRET_KEY": "warm-start-test-" + "x" * 40,
+        "DJANGO_SETTINGS_MODULE": "smpinfo.settings",
     }
     site_settings = ("DJANGO_", "DATABASE", "REDIS", "CACHE_URL")
     environment = {name: value for name, value in os.environ.items() if not name.startswith(site_settings)}
-    loaded = subprocess.run(
-        [sys.executable, "-c", "import smpinfo.wsgi; print('loaded')"],
+    program = (
+        "from django.conf import settings\n"
+        f"settings.STATIC_ROOT = {str(static_root)!r}\n"
+        "import smpinfo.wsgi\n"
+        "print('loaded')\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", program],
         cwd=ROOT,
         env={**environment, **unreachable},
         capture_output=True,
@@ -93,5 +101,26 @@ def test_loading_the_application_needs_no_database_and_no_cache():
         timeout=60,
     )
 
+
+def test_loading_the_application_needs_no_database_and_no_cache(tmp_path):
+    """Before the fork nothing may open a connection the workers would share: with neither
+    the database nor Redis reachable, the application still loads."""
+    loaded = load_the_application(static_root=tmp_path)
+
     assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert loaded.stdout.strip() == "loaded"
+    assert loaded.stdout.splitlines()[-1] == "loaded"
+
+
+def test_static_files_not_collected_are_named_at_load_not_a_refusal_to_start(tmp_path):
+    """A server started before `collectstatic` (an empty static root) still loads, and its
+    log says what is missing and what to run, with no traceback."""
+    loaded = load_the_application(static_root=tmp_path)
+
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    *logged, last = loaded.stdout.splitlines()
+    assert last == "loaded"
+    assert [json.loads(line)["message"] for line in logged] == [
+        "Missing staticfiles manifest entry for 'favicon.svg'. "
+        "The static files are not collected: run `manage.py collectstatic`."
+    ]
+    assert "Traceback" not in loaded.stdout + loaded.stderr
