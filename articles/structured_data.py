@@ -5,8 +5,11 @@ import json
 from urllib.parse import urlencode
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
+
+from articles.addresses import slug_address
+from articles.context_processors import addresses
 
 SITE_NAME = "smpinfo"
 
@@ -91,7 +94,7 @@ def person_or_organization(request, author):
     data = {
         "@type": "Organization" if author["is_organization"] else "Person",
         "name": author["name"],
-        "url": request.build_absolute_uri(reverse("articles:author", kwargs={"slug": author["slug"]})),
+        "url": request.build_absolute_uri(slug_address("articles:author", author["slug"])),
     }
     if author["credentials"]:
         data["description" if author["is_organization"] else "jobTitle"] = author["credentials"]
@@ -105,7 +108,7 @@ def article_json_ld(request, article):
     and editorial outlines, its byline): the page view runs no query for it.
     """
     url = request.build_absolute_uri(article.get_absolute_url())
-    home = request.build_absolute_uri(reverse("articles:list"))
+    home = request.build_absolute_uri(addresses(get_script_prefix(), get_urlconf())["home"])
     publisher = {"@type": "Organization", "name": SITE_NAME, "url": home}
     data = {
         "@context": "https://schema.org",

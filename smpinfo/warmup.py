@@ -21,6 +21,7 @@ from django.template.backends.django import DjangoTemplates
 from django.template.utils import get_app_template_dirs
 from django.urls import get_resolver, get_script_prefix, get_urlconf
 
+from articles.addresses import SLUG_PAGES, address_parts
 from articles.context_processors import addresses
 from articles.models import content_revision
 from comments.forms import blank_form_markup
@@ -47,6 +48,8 @@ def warm():
     except ValueError as missing:  # the manifest storage's "Missing staticfiles manifest entry"
         # Not a reason to refuse to start: the pages say so until the files are collected.
         logger.error("%s. The static files are not collected: run `manage.py collectstatic`.", missing)
+    for view in SLUG_PAGES:
+        address_parts(view, prefix, urlconf)
     comment_link_prefix(prefix, urlconf)
     admin_prefix(urlconf)
     blank_form_markup()

@@ -16,6 +16,7 @@ from django.template.base import Template
 from django.urls import clear_url_caches
 from django.urls.resolvers import URLResolver
 
+from articles.addresses import address_parts
 from articles.context_processors import addresses
 from articles.models import content_revision
 from comments.forms import blank_form_markup
@@ -32,7 +33,7 @@ def as_in_a_new_process():
         for loader in engine.engine.template_loaders:
             loader.reset()
     clear_url_caches()
-    for made_once in (addresses, comment_link_prefix, blank_form_markup, content_revision):
+    for made_once in (addresses, address_parts, comment_link_prefix, blank_form_markup, content_revision):
         made_once.cache_clear()
 
 

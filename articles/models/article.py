@@ -29,12 +29,12 @@ from django.db.models import (
 )
 from django.dispatch import receiver
 from django.template.loader import get_template, render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 from reversion.models import Version
 
+from articles.addresses import slug_address
 from articles.citations import cite_references
 from articles.images import check_inline_images, image_ids_shown
 from articles.markdown import render_markdown, render_markdown_with_headings
@@ -542,7 +542,7 @@ class Article(models.Model):
                 self.refresh_derived_fields()
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return slug_address("articles:detail", self.slug)
 
     def clean(self):
         try:

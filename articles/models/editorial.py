@@ -5,9 +5,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
+from articles.addresses import slug_address
 from articles.citations import CITATION_KEY, DOI, PMID
 from articles.markdown import render_markdown
 from articles.models.article import (
@@ -90,7 +90,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:author", kwargs={"slug": self.slug})
+        return slug_address("articles:author", self.slug)
 
     def outline(self):
         """What bylines, feeds and structured data show of this author."""

@@ -6,8 +6,9 @@ import re
 import reversion
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 
+from articles.addresses import slug_address
 from articles.markdown import render_markdown
 from articles.models.article import (
     MARKDOWN_HELP,
@@ -66,7 +67,7 @@ class Topic(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:topic", kwargs={"slug": self.slug})
+        return slug_address("articles:topic", self.slug)
 
     def outline(self):
         """What an article stores of each of its topics (Article.topic_outline)."""

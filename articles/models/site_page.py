@@ -3,8 +3,9 @@
 import reversion
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 
+from articles.addresses import slug_address
 from articles.markdown import render_markdown
 from articles.models.article import (
     MARKDOWN_HELP,
@@ -51,7 +52,7 @@ class SitePage(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("articles:site_page", kwargs={"slug": self.slug})
+        return slug_address("articles:site_page", self.slug)
 
     def clean(self):
         if self.slug and not self.address_is_free():
