@@ -185,6 +185,47 @@ def test_json_ld_cannot_be_broken_out_of(client):
     assert json_ld(html)["headline"] == "</script><script>alert(1)</script>"
 
 
+def test_json_ld_names_the_address_and_host_the_page_is_read_at(client, settings):
+    settings.ALLOWED_HOSTS = ["smp.example", "www.smp.example"]
+    article = ArticleFactory(slug="aftercare", side_effects=1)
+    effect = article.side_effects.get()
+
+    first = json_ld(client.get("/articles/aftercare/", HTTP_HOST="smp.example").content.decode())
+    second = json_ld(
+        client.get("/articles/aftercare/", HTTP_HOST="www.smp.example", secure=True).content.decode()
+    )
+
+    assert first["url"] == first["@id"] == "http://smp.example/articles/aftercare/"
+    assert first["publisher"]["url"] == "http://smp.example/"
+    assert (
+        first["about"]["adverseOutcome"][0]["url"]
+        == f"http://smp.example/articles/aftercare/#{effect.anchor}"
+    )
+    assert second["url"] == "https://www.smp.example/articles/aftercare/"
+    assert second["publisher"]["url"] == "https://www.smp.example/"
+    assert "smp.example" not in Article.objects.get(pk=article.pk).structured_data
+
+
+def test_json_ld_follows_a_new_slug_and_publication_time_set_without_a_save(client):
+    article = ArticleFactory(slug="before")
+    published = timezone.now().replace(microsecond=0) - timedelta(days=3)
+
+    Article.objects.filter(pk=article.pk).update(slug="after", published_at=published, updated_at=published)
+    data = json_ld(client.get("/articles/after/").content.decode())
+
+    assert data["url"] == "http://testserver/articles/after/"
+    assert data["datePublished"] == data["dateModified"] == published.isoformat().replace("+00:00", "Z")
+
+
+def test_text_of_an_article_cannot_open_a_hole_in_its_json_ld(client):
+    article = ArticleFactory(title="\x01origin\x01 and \\u0001page\\u0001", summary="\x01published\x01")
+
+    data = json_ld(client.get(article.get_absolute_url()).content.decode())
+
+    assert data["headline"] == "origin and \\u0001page\\u0001"
+    assert data["description"] == "published"
+
+
 def test_article_shows_dates_reading_time_and_table_of_contents(client):
     article = ArticleFactory(
         body="## Before treatment\n\n" + "word " * 450 + "\n\n## After treatment\n\ntext",

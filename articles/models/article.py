@@ -39,6 +39,7 @@ from articles.citations import cite_references
 from articles.images import check_inline_images, image_ids_shown
 from articles.markdown import render_markdown, render_markdown_with_headings
 from articles.once import OncePerBlock
+from articles.structured_data import stored_json_ld
 from images.markup import FIGURE_TEMPLATE, PICTURE_TEMPLATE, figure_html, picture_html, preview_outline
 from images.models import THUMBNAIL_SIZES
 from pagecache import pages_changed
@@ -184,6 +185,7 @@ class ArticleQuerySet(RenderedOnUpdateQuerySet):
             "side_effect_outline",
             "header_html",
             "editorial_outline",
+            "structured_data",
             "topic_outline",
             "related_outline",
             "approved_comment_count",
@@ -269,9 +271,10 @@ def next_scheduled_publication():
 
 
 # The version of what code, not a template, stores for structured data (SideEffect.outline(),
-# Author.outline(), Reference.outline(), Topic.outline(), the editorial outline): raise it with any change
-# to what they store, so that the next deploy stores every article's outlines again.
-OUTLINE_FORMAT = 3
+# Author.outline(), Reference.outline(), Topic.outline(), the editorial outline, the JSON-LD of
+# articles.structured_data.stored_json_ld): raise it with any change to what they store, so
+# that the next deploy stores every article's outlines again.
+OUTLINE_FORMAT = 4
 
 
 @lru_cache(maxsize=1)
@@ -382,6 +385,7 @@ DERIVED_FIELDS = [
     "topic_outline",
     "related_terms",
     "image_outline",
+    "structured_data",
 ]
 # Ranked among other articles by articles.related, not from the article alone.
 RELATED_FIELDS = ["related_outline"]
@@ -507,6 +511,9 @@ class Article(models.Model):
     # The featured image as lists show it (`thumbnail`, <picture> markup) and as link previews
     # and structured data describe it (`preview`: url, width, height, type, alt); {} without one.
     image_outline = models.JSONField(editable=False, default=dict)
+    # The page's JSON-LD, with holes for the page's address, the site's origin and the dates,
+    # which the page view fills in (articles.structured_data.stored_json_ld).
+    structured_data = models.TextField(editable=False, default="")
     # The words of the title and summary that related articles are ranked by (articles.related).
     related_terms = models.JSONField(editable=False, default=list)
     # How many approved comments the thread has: written only by the comments app, whenever
@@ -663,7 +670,7 @@ class Article(models.Model):
             effect.image_html = (
                 figure_html(effect.image) if effect.image_id and effect.image.renditions else ""
             )
-        return {
+        derived = {
             "image_outline": {
                 "thumbnail": picture_html(featured, sizes=THUMBNAIL_SIZES, largest_width=480),
                 "preview": preview_outline(featured),
@@ -703,6 +710,8 @@ class Article(models.Model):
                 "citations": [entry.reference.outline() for entry in citations.entries],
             },
         }
+        derived["structured_data"] = stored_json_ld(self, derived)
+        return derived
 
     def current_revision(self):
         """(digest, version): the digest of the content as the database holds it now, and
