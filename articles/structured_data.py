@@ -97,7 +97,13 @@ def collection_page_json_ld(request, topic, page):
 # stored_json_ld takes U+0001 out of them, and JSON escapes a quote inside a string.
 HOLE_MARK = "\x01"
 HOLES = ("page", "origin", "scheme", "published", "modified")
-ENCODED_HOLES = {name: f'"{json.dumps(HOLE_MARK + name + HOLE_MARK)[1:-1]}' for name in HOLES}
+
+
+def hole(name):
+    return f"{HOLE_MARK}{name}{HOLE_MARK}"
+
+
+ENCODED_HOLES = {name: f'"{json.dumps(hole(name))[1:-1]}' for name in HOLES}
 JSON_ENCODER = DjangoJSONEncoder()
 # What stored_json_ld reads of the fields stored with the article.
 STORED_JSON_LD_PARTS = (
@@ -107,10 +113,6 @@ STORED_JSON_LD_PARTS = (
     "editorial_outline",
     "side_effect_outline",
 )
-
-
-def hole(name):
-    return f"{HOLE_MARK}{name}{HOLE_MARK}"
 
 
 def article_json_ld(request, article):
